@@ -1,0 +1,278 @@
+"""What MI5's Directors General said, who said it, where it is written down, and the
+figures and judgements curators have traced to verbatim quotes.
+
+Speakers, speeches, sources, categories and countries are identified by slug (their
+natural key), so the curated fixture can be loaded again and again onto the same rows.
+"""
+
+import re
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class SlugManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class SluggedModel(models.Model):
+    slug = models.SlugField(max_length=120, unique=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        abstract = True
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Speaker(SluggedModel):
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200)
+    organisation = models.CharField(max_length=200, default="MI5 (the Security Service)")
+    tenure_start = models.DateField(null=True, blank=True)
+    tenure_end = models.DateField(null=True, blank=True)
+    tenure_note = models.CharField(
+        max_length=300, blank=True, help_text="Where the tenure dates come from, or why they are missing."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tenure_end__isnull=True)
+                | Q(tenure_start__isnull=True)
+                | Q(tenure_start__lte=models.F("tenure_end")),
+                name="speaker_tenure_in_order",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ThreatCategory(SluggedModel):
+    name = models.CharField(max_length=120)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "threat categories"
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="category_not_own_parent")
+        ]
+
+    def __str__(self):
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+
+class Country(SluggedModel):
+    name = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+
+    def __str__(self):
+        return self.name
+
+
+class Speech(SluggedModel):
+    """One briefing: a speech, annual threat update, interview, video or article."""
+
+    class Kind(models.TextChoices):
+        SPEECH = "speech", "Speech"
+        ANNUAL_THREAT_UPDATE = "annual-threat-update", "Annual threat update"
+        INTERVIEW = "interview", "Interview"
+        VIDEO = "video", "Video"
+        ARTICLE = "article", "Article"
+
+    title = models.CharField(max_length=300)
+    date = models.DateField(null=True, blank=True, help_text="Empty when the briefing is undated.")
+    date_inferred = models.BooleanField(
+        default=False, help_text="The documents do not print this date; it was worked out."
+    )
+    date_basis = models.TextField(
+        blank=True, help_text="Where the date comes from: printed, inferred (and how), or why there is none."
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    speaker = models.ForeignKey(Speaker, on_delete=models.PROTECT, related_name="speeches")
+    venue = models.CharField(max_length=200, blank=True)
+    summary = models.TextField(help_text="The curator's own words.")
+    threats = models.ManyToManyField(ThreatCategory, blank=True, related_name="speeches")
+    countries = models.ManyToManyField(Country, blank=True, related_name="speeches")
+
+    class Meta:
+        ordering = [models.F("date").desc(nulls_last=True), "title"]
+        verbose_name = "briefing"
+        constraints = [
+            models.UniqueConstraint(fields=["speaker", "date", "title"], name="unique_speech_per_speaker_date_title"),
+            models.CheckConstraint(
+                condition=Q(date__isnull=False) | Q(date_inferred=False), name="undated_speech_not_inferred"
+            ),
+            models.CheckConstraint(
+                condition=Q(date_inferred=False) | ~Q(date_basis=""), name="inferred_date_has_basis"
+            ),
+        ]
+        indexes = [models.Index(fields=["date"], name="speech_date_idx")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("briefings:speech", args=[self.slug])
+
+    @property
+    def is_undated(self):
+        return self.date is None
+
+
+class Source(SluggedModel):
+    """A document a speech is known from. `text` is the part of the document that is
+    the briefing (page furniture and unrelated material cut away), an exact slice of
+    the file in fixtures/documents/."""
+
+    class Role(models.TextChoices):
+        PRIMARY = "primary", "Primary transcript"
+        REPUBLICATION = "republication", "Republication"
+        NEWS_REPORT = "news-report", "News report"
+
+    speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="sources")
+    publisher = models.CharField(max_length=200)
+    url = models.URLField(blank=True, help_text="Left empty where the document does not give it.")
+    language = models.CharField(max_length=20, help_text="BCP 47 code of the document, e.g. en, de.")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    document = models.CharField(max_length=200, help_text="File name under fixtures/documents/.")
+    text = models.TextField()
+    notes = models.TextField(blank=True, help_text="How this copy differs from the others, what was cut.")
+
+    class Meta:
+        ordering = ["speech", "role", "slug"]
+
+    def __str__(self):
+        return f"{self.publisher} ({self.get_role_display().lower()})"
+
+
+class Attribution(models.TextChoices):
+    SPEAKER = "speaker", "The speaker's own words"
+    PARAPHRASE = "paraphrase", "The reporter's paraphrase"
+    BACKGROUND = "background", "The reporter's background"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class PublishedQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+
+class Statistic(models.Model):
+    class Qualifier(models.TextChoices):
+        EXACT = "exact", "exact"
+        OVER = "over", "over"
+        MORE_THAN = "more-than", "more than"
+        AT_LEAST = "at-least", "at least"
+        AROUND = "around", "around"
+        NEARLY = "nearly", "nearly"
+        UP_TO = "up-to", "up to"
+        UNQUANTIFIED = "unquantified", "no number given"
+
+    speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="statistics")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="statistics")
+    measure = models.CharField(max_length=200, help_text='A normalised label, e.g. "late-stage attack plots disrupted".')
+    value = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text='Empty where the text gives no number ("thousands").'
+    )
+    value_text = models.CharField(max_length=100, help_text='As written: "over 10,000", "one in five".')
+    qualifier = models.CharField(max_length=20, choices=Qualifier.choices, default=Qualifier.EXACT)
+    unit = models.CharField(max_length=60, blank=True)
+    period = models.CharField(max_length=200, blank=True, help_text="The period as written.")
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    threat = models.ForeignKey(
+        ThreatCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="statistics"
+    )
+    countries = models.ManyToManyField(Country, blank=True, related_name="statistics")
+    quote = models.TextField(help_text="The verbatim sentence or clause from the source.")
+    attribution = models.CharField(max_length=20, choices=Attribution.choices, default=Attribution.SPEAKER)
+    note = models.TextField(blank=True, help_text="The curator's reasoning where the figure is not plain.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PublishedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["speech", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__isnull=True) | Q(value__gte=0), name="statistic_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
+                | Q(period_start__lte=models.F("period_end")),
+                name="statistic_period_in_order",
+            ),
+            models.CheckConstraint(condition=~Q(quote=""), name="statistic_has_quote"),
+            models.CheckConstraint(condition=~Q(value_text=""), name="statistic_has_value_text"),
+            models.UniqueConstraint(fields=["speech", "measure", "value"], name="unique_statistic_per_speech_measure_value"),
+        ]
+        indexes = [models.Index(fields=["status", "measure"], name="statistic_status_measure_idx")]
+
+    def __str__(self):
+        return f"{self.value_text} {self.measure}"
+
+
+class Assessment(models.Model):
+    """A key judgement of a speech about one threat category."""
+
+    class Trend(models.TextChoices):
+        RISING = "rising", "Rising"
+        STEADY = "steady", "Steady"
+        FALLING = "falling", "Falling"
+
+    speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="assessments")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="assessments")
+    threat = models.ForeignKey(ThreatCategory, on_delete=models.PROTECT, related_name="assessments")
+    countries = models.ManyToManyField(Country, blank=True, related_name="assessments")
+    summary = models.TextField(help_text="The curator's own words.")
+    quote = models.TextField()
+    trend = models.CharField(
+        max_length=10, choices=Trend.choices, blank=True, help_text="Only where the text supports it."
+    )
+    attribution = models.CharField(max_length=20, choices=Attribution.choices, default=Attribution.SPEAKER)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PublishedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["speech", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(quote=""), name="assessment_has_quote"),
+            models.UniqueConstraint(fields=["speech", "threat", "quote"], name="unique_assessment_per_speech_threat_quote"),
+        ]
+
+    def __str__(self):
+        return f"{self.threat.name}: {self.summary[:60]}"
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise_whitespace(text):
+    """Collapse every run of whitespace to one space, so that a quote copied from a
+    page matches a document with hard line breaks."""
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def quote_in_text(quote, text):
+    return bool(quote.strip()) and normalise_whitespace(quote) in normalise_whitespace(text)
