@@ -1,16 +1,196 @@
+from collections import Counter
+from dataclasses import dataclass
+
+from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from .models import Speech
+from . import selectors
+from .forms import TimelineFilterForm
+from .models import Assessment, Attribution, Speech, Statistic
+
+HEADLINE_STATISTICS = 3
+KEY_ASSESSMENTS = 3
+
+FILTER_LABELS = {"threat": "Threat", "country": "Country", "speaker": "Speaker", "kind": "Kind",
+                 "from": "From", "to": "To", "q": "Search"}
+
+
+def canonical_query(query):
+    """The query string without empty values, in the order given."""
+    canonical = QueryDict(mutable=True)
+    for key in FILTER_LABELS:
+        values = [value for value in query.getlist(key) if value.strip()]
+        if values:
+            canonical.setlist(key, values)
+    return canonical
+
+
+@dataclass
+class Chip:
+    label: str
+    value: str
+    remove_url: str
+
+
+def active_chips(query, options):
+    """One chip per active filter value, each with a link that removes just that value."""
+    names = {
+        "threat": {c.slug: c.name for c in options["categories"]},
+        "country": {c.slug: c.name for c in options["countries"]},
+        "speaker": {s.slug: s.name for s in options["speakers"]},
+        "kind": dict(Speech.Kind.choices),
+    }
+    chips = []
+    for key, label in FILTER_LABELS.items():
+        for value in query.getlist(key):
+            remaining = query.copy()
+            remaining.setlist(key, [v for v in query.getlist(key) if v != value])
+            shown = names.get(key, {}).get(value, value)
+            chips.append(Chip(label=label, value=shown, remove_url=_url(remaining)))
+    return chips
+
+
+def _url(query):
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else reverse("briefings:timeline")
+
+
+def _matches(item, threat_ids, country_ids):
+    if threat_ids and item.threat_id not in threat_ids:
+        return False
+    if country_ids and not {c.pk for c in item.countries.all()} & country_ids:
+        return False
+    return True
+
+
+def _highlights(items, threat_ids, country_ids, limit):
+    """Items about the active threat and country filters first; a reporter's own
+    background facts last, since they are not what the speaker said."""
+
+    def rank(item):
+        return (not _matches(item, threat_ids, country_ids), item.attribution == Attribution.BACKGROUND)
+
+    return sorted(items, key=rank)[:limit]
+
+
+@dataclass
+class Card:
+    speech: Speech
+    assessments: list
+    statistics: list
+
+
+@dataclass
+class Year:
+    year: int | None
+    cards: list
+    digest: str
+
+
+def _digest(cards):
+    count = len(cards)
+    weight = Counter()
+    for card in cards:
+        for item in [*card.speech.assessments.all(), *card.speech.statistics.all()]:
+            if item.threat_id:
+                weight[item.threat.name] += 1
+    briefings = f"{count} briefing{'s' if count != 1 else ''}"
+    top = [name for name, _ in weight.most_common(3)]
+    return f"{briefings}, mostly about {', '.join(top)}" if top else briefings
+
+
+def _group_by_year(speeches, threat_ids, country_ids):
+    years, undated = {}, []
+    for speech in speeches:
+        card = Card(
+            speech=speech,
+            assessments=_highlights(speech.assessments.all(), threat_ids, country_ids, KEY_ASSESSMENTS),
+            statistics=_highlights(speech.statistics.all(), threat_ids, country_ids, HEADLINE_STATISTICS),
+        )
+        if speech.date is None:
+            undated.append(card)
+        else:
+            years.setdefault(speech.date.year, []).append(card)
+    groups = [Year(year, cards, _digest(cards)) for year, cards in years.items()]
+    if undated:
+        groups.append(Year(None, undated, _digest(undated)))
+    return groups
+
+
+def _least_restrictive_removal(query, options, current_count):
+    """When nothing matches: the single filter value whose removal brings back the most
+    briefings (one count query per active filter value, only on this empty-result path)."""
+    best = None
+    for chip in active_chips(query, options):
+        remaining = QueryDict(chip.remove_url.lstrip("?").lstrip("."))
+        count = selectors.filter_speeches(
+            categories=options["categories"], **TimelineFilterForm(remaining).filters()
+        ).count()
+        if count > current_count and (best is None or count > best[1]):
+            best = (chip, count)
+    return best
 
 
 @require_GET
 def timeline(request):
-    speeches = Speech.objects.select_related("speaker")
-    return render(request, "briefings/timeline.html", {"speeches": speeches})
+    query = canonical_query(request.GET)
+    if not request.htmx and len(query.urlencode()) < len(request.GET.urlencode()):
+        # A plain form submission sends empty fields too; the address bar shows only real filters.
+        return HttpResponseRedirect(_url(query))
+
+    form = TimelineFilterForm(query)
+    options = selectors.filter_options()
+    filters = form.filters()
+    categories = options["categories"]
+    matching = selectors.filter_speeches(categories=categories, **filters)
+    threat_ids = selectors.expand_threats(filters["threats"], categories) if filters["threats"] else set()
+    country_ids = {country.pk for country in filters["countries"]}
+
+    speeches = list(selectors.timeline_speeches(matching))
+    years, matrix_rows = selectors.change_over_time(matching, threat_ids=threat_ids, countries=filters["countries"])
+    chips = active_chips(query, options)
+    context = {
+        "form": form,
+        "options": options,
+        "kinds": Speech.Kind.choices,
+        "selected": {
+            "threat": set(query.getlist("threat")),
+            "country": set(query.getlist("country")),
+            "speaker": query.get("speaker", ""),
+            "kind": query.get("kind", ""),
+            "from": query.get("from", ""),
+            "to": query.get("to", ""),
+        },
+        "counts": selectors.facet_counts(filters, categories),
+        "groups": _group_by_year(speeches, threat_ids, country_ids),
+        "result_count": len(speeches),
+        "chips": chips,
+        "matrix_years": years,
+        "matrix_rows": matrix_rows,
+        "suggestion": _least_restrictive_removal(query, options, 0) if not speeches and chips else None,
+    }
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+        # The filter form asked: send the results and the new facet counts, not the page.
+        response = render(request, "briefings/timeline.html#htmx-response", context)
+        response["HX-Push-Url"] = request.path + (f"?{query.urlencode()}" if query else "")
+    else:
+        response = render(request, "briefings/timeline.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_GET
 def speech_detail(request, slug):
-    speech = get_object_or_404(Speech.objects.select_related("speaker"), slug=slug)
-    return render(request, "briefings/speech_detail.html", {"speech": speech})
+    speech = get_object_or_404(
+        Speech.objects.select_related("speaker").prefetch_related("threats", "countries", "sources"), slug=slug
+    )
+    context = {
+        "speech": speech,
+        "statistics": Statistic.objects.published().filter(speech=speech).select_related("threat", "source"),
+        "assessments": Assessment.objects.published().filter(speech=speech).select_related("threat", "source"),
+    }
+    return render(request, "briefings/speech_detail.html", context)
+

@@ -1,0 +1,156 @@
+"""The timeline's queries, in one place. Views parse, these query, templates show.
+
+Facet counts are disjunctive: each facet's counts apply every *other* active filter, so an
+option's count is how many briefings the page would show if that option were added (OR
+within a facet, AND across facets). Each facet costs one aggregate query, whatever the
+number of options or briefings.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models.functions import Coalesce
+
+from .models import Assessment, Country, Source, Speaker, Speech, Statistic, Status, ThreatCategory
+
+FACETS = ("threats", "countries", "speaker", "kind", "year_from", "year_to", "q")
+
+
+def expand_threats(threats, categories):
+    """The chosen categories plus the children of any chosen parent."""
+    chosen = {category.pk for category in threats}
+    return chosen | {category.pk for category in categories if category.parent_id in chosen}
+
+
+def filter_speeches(*, categories, threats=(), countries=(), speaker=None, kind="", year_from=None, year_to=None,
+                    q=""):
+    """Briefings matching every given filter. `categories` is the full category list, used
+    to include children of a chosen parent without another query."""
+    speeches = Speech.objects.all()
+    if threats:
+        threat_ids = expand_threats(threats, categories)
+        speeches = speeches.filter(
+            Exists(Speech.threats.through.objects.filter(speech=OuterRef("pk"), threatcategory__in=threat_ids))
+        )
+    if countries:
+        speeches = speeches.filter(
+            Exists(Speech.countries.through.objects.filter(speech=OuterRef("pk"), country__in=countries))
+        )
+    if speaker is not None:
+        speeches = speeches.filter(speaker=speaker)
+    if kind:
+        speeches = speeches.filter(kind=kind)
+    if year_from is not None:
+        speeches = speeches.filter(date__year__gte=year_from)
+    if year_to is not None:
+        speeches = speeches.filter(date__year__lte=year_to)
+    if q:
+        speeches = speeches.filter(text_matches(q))
+    return speeches
+
+
+def text_matches(q):
+    """Briefings whose title, summary, source text, statistics or assessments contain `q`
+    (case-insensitive substring on every database; full-text search comes later)."""
+    published_statistics = Statistic.objects.filter(speech=OuterRef("pk"), status=Status.PUBLISHED)
+    published_assessments = Assessment.objects.filter(speech=OuterRef("pk"), status=Status.PUBLISHED)
+    return (
+        Q(title__icontains=q)
+        | Q(summary__icontains=q)
+        | Exists(Source.objects.filter(speech=OuterRef("pk"), text__icontains=q))
+        | Exists(published_statistics.filter(Q(quote__icontains=q) | Q(measure__icontains=q)))
+        | Exists(published_assessments.filter(Q(quote__icontains=q) | Q(summary__icontains=q)))
+    )
+
+
+def timeline_speeches(speeches):
+    """The rows a timeline card shows, fetched in a fixed number of queries."""
+    return speeches.select_related("speaker").prefetch_related(
+        "threats",
+        "countries",
+        Prefetch(
+            "assessments",
+            queryset=Assessment.objects.published().select_related("threat").prefetch_related("countries"),
+        ),
+        Prefetch(
+            "statistics",
+            queryset=Statistic.objects.published().select_related("threat").prefetch_related("countries"),
+        ),
+    )
+
+
+@dataclass
+class FacetCounts:
+    threats: dict
+    countries: dict
+    speakers: dict
+    kinds: dict
+
+
+def facet_counts(filters, categories):
+    """Counts for every facet option, each applying the other active filters."""
+
+    def others(facet):
+        return filter_speeches(categories=categories, **{k: v for k, v in filters.items() if k != facet})
+
+    threat_links = Speech.threats.through.objects.filter(speech__in=others("threats"))
+    direct = dict(
+        threat_links.values_list("threatcategory_id").annotate(n=Count("speech_id", distinct=True)).order_by()
+    )
+    # A parent counts the briefings tagged with it or with any of its children.
+    grouped = dict(
+        threat_links.annotate(group=Coalesce("threatcategory__parent_id", "threatcategory_id"))
+        .values_list("group")
+        .annotate(n=Count("speech_id", distinct=True))
+        .order_by()
+    )
+    threats = {c.pk: (grouped.get(c.pk, 0) if c.parent_id is None else direct.get(c.pk, 0)) for c in categories}
+
+    countries = dict(
+        Speech.countries.through.objects.filter(speech__in=others("countries"))
+        .values_list("country_id")
+        .annotate(n=Count("speech_id"))
+        .order_by()
+    )
+    speakers = dict(others("speaker").values_list("speaker_id").annotate(n=Count("id")).order_by())
+    kinds = dict(others("kind").values_list("kind").annotate(n=Count("id")).order_by())
+    return FacetCounts(threats=threats, countries=countries, speakers=speakers, kinds=kinds)
+
+
+def filter_options():
+    """Everything the filter panel lists, in four small queries."""
+    return {
+        "categories": list(ThreatCategory.objects.order_by("position", "name")),
+        "countries": list(Country.objects.order_by("name")),
+        "speakers": list(Speaker.objects.order_by("name")),
+        "years": [d.year for d in Speech.objects.dates("date", "year", order="DESC")],
+    }
+
+
+def change_over_time(speeches, *, threat_ids=None, countries=()):
+    """Assessments of the filtered briefings as rows of categories by columns of years.
+
+    Returns (years ascending, rows) where each row is (category, [cell per year]) and each
+    cell a list of assessments. Rows are limited to the chosen threats (with children) and,
+    when countries are chosen, to assessments about those countries."""
+    assessments = Assessment.objects.published().filter(speech__in=speeches, speech__date__isnull=False)
+    if threat_ids:
+        assessments = assessments.filter(threat__in=threat_ids)
+    if countries:
+        assessments = assessments.filter(
+            Exists(Assessment.countries.through.objects.filter(assessment=OuterRef("pk"), country__in=countries))
+        )
+    assessments = assessments.select_related("speech", "threat").order_by("speech__date", "id")
+    by_cell = defaultdict(list)
+    years = set()
+    threats = {}
+    for assessment in assessments:
+        year = assessment.speech.date.year
+        years.add(year)
+        threats[assessment.threat_id] = assessment.threat
+        by_cell[(assessment.threat_id, year)].append(assessment)
+    years = sorted(years)
+    ordered = sorted(threats.values(), key=lambda c: (c.position, c.name))
+    rows = [(category, [by_cell.get((category.pk, year), []) for year in years]) for category in ordered]
+    return years, rows
