@@ -1,0 +1,256 @@
+"""The timeline at `/`: filters, facet counts, the htmx fragment, bad input, query counts."""
+
+import datetime
+import re
+
+import pytest
+from django.urls import reverse
+
+from briefings.models import Status
+
+from .factories import make_assessment, make_category, make_country, make_speaker, make_speech, make_statistic
+
+pytestmark = pytest.mark.django_db
+
+ALL_SLUGS = {
+    "annual-threat-update-2024",
+    "annual-threat-update-2021",
+    "bbc-radio-interview-2021-09",
+    "parker-speech-2017-10-17",
+    "being-mi5-video",
+}
+
+
+def shown_slugs(response):
+    return set(re.findall(r'<article class="card">\s*<h3><a href="/briefings/([^/]+)/"', response.content.decode()))
+
+
+def year_headings(response):
+    return re.findall(r'<h2 id="year-([^"]+)">', response.content.decode())
+
+
+def test_briefings_are_grouped_by_year_newest_first_with_undated_last(client, seeded):
+    response = client.get("/")
+    assert year_headings(response) == ["2024", "2021", "2017", "undated"]
+    assert shown_slugs(response) == ALL_SLUGS
+    assert "2 briefings, mostly about" in response.content.decode()
+
+
+def test_an_inferred_date_is_marked_with_its_basis(client, seeded):
+    html = client.get("/").content.decode()
+    assert re.search(r'8 October 2024</time> <abbr class="inferred" title="Inferred: the report prints no date', html)
+    assert '14 July 2021</time>\n' in html or '14 July 2021</time> ·' in html.replace("\n", " ")
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("country=iran", {"annual-threat-update-2021", "annual-threat-update-2024"}),
+        ("country=afghanistan", {"annual-threat-update-2021", "bbc-radio-interview-2021-09"}),
+        # Several values of one facet mean OR.
+        ("country=afghanistan&country=iran",
+         {"annual-threat-update-2021", "annual-threat-update-2024", "bbc-radio-interview-2021-09"}),
+        # Different facets combine with AND.
+        ("country=afghanistan&kind=interview", {"bbc-radio-interview-2021-09"}),
+        ("threat=extreme-right-wing-terrorism", {"annual-threat-update-2021", "annual-threat-update-2024"}),
+        # A parent includes its children: espionage is under state threats.
+        ("threat=state-threats",
+         {"annual-threat-update-2021", "annual-threat-update-2024", "parker-speech-2017-10-17", "being-mi5-video"}),
+        ("speaker=andrew-parker", {"parker-speech-2017-10-17", "being-mi5-video"}),
+        ("kind=annual-threat-update", {"annual-threat-update-2021", "annual-threat-update-2024"}),
+        ("from=2021", {"annual-threat-update-2021", "annual-threat-update-2024", "bbc-radio-interview-2021-09"}),
+        ("to=2017", {"parker-speech-2017-10-17"}),
+        ("from=2018&to=2023", {"annual-threat-update-2021", "bbc-radio-interview-2021-09"}),
+        ("q=encryption", {"annual-threat-update-2021", "being-mi5-video"}),
+        # Case-insensitive; a year range leaves out the undated video.
+        ("q=ENCRYPTED&to=2020", {"parker-speech-2017-10-17"}),
+        ("q=Taliban", {"bbc-radio-interview-2021-09"}),
+        ("country=iran&threat=northern-ireland-related-terrorism", {"annual-threat-update-2021"}),
+    ],
+)
+def test_filters(client, seeded, query, expected):
+    assert shown_slugs(client.get(f"/?{query}")) == expected
+
+
+def test_facet_counts_apply_the_other_filters(client, seeded):
+    html = client.get("/?country=iran").content.decode()
+    # Among Iran briefings, one is by... nobody else: Parker has none, McCallum two.
+    assert 'id="count-speaker-ken-mccallum">(2)' in html
+    assert 'class="count count-none" id="count-speaker-andrew-parker">(none)' in html
+    # Country counts ignore the country filter itself (OR within a facet): Afghanistan has 2.
+    assert 'id="count-country-afghanistan">(2)' in html
+    # A parent's count includes briefings tagged with any child.
+    assert 'id="count-threat-state-threats">(2)' in html
+
+
+def test_options_that_match_nothing_are_shown_as_such(client, seeded):
+    html = client.get("/").content.decode()
+    assert re.search(r'value="article">\s*Article <span class="count count-none" id="count-kind-article">\(none\)', html)
+
+
+def test_active_filters_are_chips_with_remove_links_and_clear_all(client, seeded):
+    html = client.get("/?threat=cyber&country=iran&country=china").content.decode()
+    assert "Country: <strong>Iran</strong>" in html
+    assert "Threat: <strong>Cyber</strong>" in html
+    assert 'href="?threat=cyber&amp;country=china" aria-label="Remove filter Country: Iran"' in html
+    assert 'href="?country=iran&amp;country=china" aria-label="Remove filter Threat: Cyber"' in html
+    assert '<a class="clear-all" href="/">' in html
+
+
+def test_empty_parameters_are_dropped_from_the_url(client, seeded):
+    response = client.get("/?q=&country=iran&kind=&from=&to=&speaker=")
+    assert response.status_code == 302
+    assert response["Location"] == "?country=iran"
+    assert client.get("/?q=&kind=")["Location"] == "/"
+
+
+def test_matrix_shows_change_over_time_for_the_chosen_threat(client, seeded):
+    html = client.get("/?threat=extreme-right-wing-terrorism").content.decode()
+    matrix = html[html.index('<table class="matrix">'):html.index("</table>")]
+    assert re.findall(r'<th scope="col">(\d{4})</th>', matrix) == ["2021", "2024"]
+    assert re.findall(r'<th scope="row"[^>]*>([^<]+)</th>', matrix) == ["Extreme right-wing terrorism"]
+    assert matrix.count("▲ rising") == 2
+    assert 'href="/briefings/annual-threat-update-2021/#assessment-10"' in matrix
+
+
+def test_matrix_for_a_country_keeps_only_judgements_about_it(client, seeded):
+    html = client.get("/?country=iran").content.decode()
+    matrix = html[html.index('<table class="matrix">'):html.index("</table>")]
+    assert re.findall(r'#assessment-(\d+)"', matrix) == ["4", "14", "15"]
+
+
+def test_cards_lead_with_statistics_about_the_filtered_country(client, seeded):
+    html = client.get("/?country=iran").content.decode()
+    card_2024 = html[html.index("/briefings/annual-threat-update-2024/\">Annual"):]
+    first_stats = re.findall(r'#stat-(\d+)">', card_2024)[:2]
+    assert set(first_stats) == {"30", "32"}  # the two 2024 figures tagged Iran
+
+
+def test_drafts_never_appear_on_the_timeline(client, seeded):
+    from briefings.models import Assessment, Statistic
+
+    Statistic.objects.filter(pk=32).update(status=Status.DRAFT)
+    Assessment.objects.filter(pk=15).update(status=Status.DRAFT)
+    html = client.get("/?country=iran").content.decode()
+    assert "#stat-32" not in html
+    assert "#assessment-15" not in html
+
+
+class TestHtmx:
+    def test_fragment_has_results_and_out_of_band_counts_but_no_page(self, client, seeded):
+        response = client.get("/?country=iran", headers={"HX-Request": "true"})
+        html = response.content.decode()
+        assert "<html" not in html and "<form" not in html
+        assert shown_slugs(response) == {"annual-threat-update-2021", "annual-threat-update-2024"}
+        assert 'id="count-country-afghanistan" hx-swap-oob="true">(2)' in html
+        assert '<p id="result-summary" hx-swap-oob="innerHTML">2 briefings match the filters.</p>' in html
+        assert response["Vary"] == "HX-Request"
+        assert response["HX-Push-Url"] == "/?country=iran"
+
+    def test_pushed_url_drops_empty_parameters(self, client, seeded):
+        response = client.get("/?q=&country=iran&kind=", headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        assert response["HX-Push-Url"] == "/?country=iran"
+
+    def test_history_restore_gets_the_full_page(self, client, seeded):
+        response = client.get(
+            "/?country=iran", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+        )
+        html = response.content.decode()
+        assert html.startswith("<!doctype html>") and '<form id="filters"' in html
+        assert 'value="iran" checked' in html
+        assert response["Vary"] == "HX-Request"
+
+    def test_boosted_links_get_the_full_page(self, client, seeded):
+        html = client.get("/", headers={"HX-Request": "true", "HX-Boosted": "true"}).content.decode()
+        assert '<form id="filters"' in html
+
+    def test_full_page_also_varies_on_hx_request(self, client, seeded):
+        assert client.get("/")["Vary"] == "HX-Request"
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        "query, message, still_shown",
+        [
+            ("country=narnia", "There is no country “narnia”, so this filter was ignored.", ALL_SLUGS),
+            ("threat=../../etc", "There is no threat category “../../etc”", ALL_SLUGS),
+            ("speaker=nobody", "There is no such speaker", ALL_SLUGS),
+            ("kind=podcast", "“podcast” is not a kind of briefing", ALL_SLUGS),
+            ("from=abc", "Enter a year such as 2021", ALL_SLUGS),
+            ("from=99999999999999999999", "Enter a year up to 2100", ALL_SLUGS),
+            ("from=2024&to=2017", "“To” (2017) is before “from” (2024), so the year range was ignored.", ALL_SLUGS),
+            ("q=" + "x" * 5000, "Search text can be at most 200 characters (this has 5000)", ALL_SLUGS),
+            # A bad value in one facet does not drop the valid others.
+            ("country=narnia&kind=interview", "There is no country “narnia”", {"bbc-radio-interview-2021-09"}),
+        ],
+    )
+    def test_bad_filters_give_the_page_with_a_message_next_to_the_filter(self, client, seeded, query, message,
+                                                                         still_shown):
+        response = client.get(f"/?{query}")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'class="field-error"' in html
+        assert message in html
+        assert shown_slugs(response) == still_shown
+
+    def test_garbage_parameters_are_escaped_not_echoed(self, client, seeded):
+        html = client.get("/?q=<script>alert(1)</script>&country=<b>x</b>").content.decode()
+        assert "<script>alert(1)</script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+    def test_unknown_parameters_are_dropped_from_the_url(self, client, seeded):
+        response = client.get("/?colour=blue&country=iran&page=-1")
+        assert response["Location"] == "?country=iran"
+        assert len(shown_slugs(client.get(response["Location"]))) == 2
+
+    def test_post_is_not_allowed(self, client, seeded):
+        assert client.post("/").status_code == 405
+
+
+def test_no_match_offers_to_remove_the_most_restrictive_filter(client, seeded):
+    html = client.get("/?country=somalia&speaker=andrew-parker").content.decode()
+    assert "No briefings match these filters" in html
+    # Dropping the speaker brings back the 2021 update; dropping Somalia brings back Parker's two.
+    assert "Removing <strong>Country: Somalia</strong> would show 2 briefings." in html
+    assert 'href="?speaker=andrew-parker">Remove that filter</a>' in html
+
+
+def build_corpus(n):
+    """n briefings, each with threats, countries, two statistics and an assessment."""
+    parent = make_category(slug="t-parent")
+    child = make_category(slug="t-child", parent=parent)
+    countries = [make_country(slug=f"c{i}") for i in range(3)]
+    speakers = [make_speaker(slug=f"s{i}") for i in range(2)]
+    for i in range(n):
+        speech = make_speech(
+            speaker=speakers[i % 2],
+            date=datetime.date(2000 + i % 20, 1 + i % 12, 1),
+            threats=[parent, child],
+            countries=countries[: 1 + i % 3],
+        )
+        make_statistic(speech=speech, threat=child, countries=countries[:1])
+        make_statistic(speech=speech, value=99, source=speech.sources.first())
+        make_assessment(speech=speech, threat=child, source=speech.sources.first(), countries=countries[:1])
+
+
+@pytest.mark.parametrize("size", [3, 30])
+@pytest.mark.parametrize(
+    "query, headers, expected_queries",
+    [
+        # 4 option lists, 1 list of briefings + 6 prefetches (threats, countries, assessments and their
+        # countries, statistics and their countries), 5 facet aggregates (threats counted twice: direct
+        # and grouped under parents; countries, speakers, kinds), 1 change-over-time query.
+        ("", {}, 17),
+        # The same, plus one query each to validate the two slug filters.
+        ("?country=c0&threat=t-parent", {}, 19),
+        # The htmx fragment needs the same data: results and out-of-band facet counts.
+        ("?country=c0&threat=t-parent", {"HX-Request": "true"}, 19),
+    ],
+)
+def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_assert_num_queries, size, query,
+                                                                 headers, expected_queries):
+    build_corpus(size)
+    with django_assert_num_queries(expected_queries):
+        response = client.get(reverse("briefings:timeline") + query, headers=headers)
+    assert len(shown_slugs(response)) == size
