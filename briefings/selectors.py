@@ -141,7 +141,7 @@ def change_over_time(speeches, *, threat_ids=None, countries=()):
         assessments = assessments.filter(
             Exists(Assessment.countries.through.objects.filter(assessment=OuterRef("pk"), country__in=countries))
         )
-    assessments = assessments.select_related("speech", "threat").order_by("speech__date", "id")
+    assessments = assessments.select_related("speech", "threat__parent").order_by("speech__date", "id")
     by_cell = defaultdict(list)
     years = set()
     threats = {}
@@ -149,6 +149,9 @@ def change_over_time(speeches, *, threat_ids=None, countries=()):
         year = assessment.speech.date.year
         years.add(year)
         threats[assessment.threat_id] = assessment.threat
+        # A child's row sits under its parent's, so the parent gets a row even without judgements.
+        if assessment.threat.parent_id:
+            threats.setdefault(assessment.threat.parent_id, assessment.threat.parent)
         by_cell[(assessment.threat_id, year)].append(assessment)
     years = sorted(years)
     ordered = sorted(threats.values(), key=lambda c: (c.position, c.name))

@@ -1,12 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import exports, views
 
 app_patterns = (
     [
         path("", views.timeline, name="timeline"),
         path("briefings/<slug:slug>/", views.speech_detail, name="speech"),
+        path("api/statistics.json", exports.statistics_json, name="api-statistics"),
+        path("api/briefings.json", exports.briefings_json, name="api-briefings"),
+        path("statistics.csv", exports.statistics_csv, name="statistics-csv"),
+        path("feed/", exports.feed, name="feed"),
     ],
     "briefings",
 )

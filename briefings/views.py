@@ -134,6 +134,15 @@ def _least_restrictive_removal(query, options, current_count):
     return best
 
 
+def _export_links(query):
+    """The feed and downloads of exactly what the page shows."""
+    suffix = f"?{query.urlencode()}" if query else ""
+    return {
+        name.replace("-", "_"): reverse(f"briefings:{name}") + suffix
+        for name in ("feed", "statistics-csv", "api-statistics", "api-briefings")
+    }
+
+
 @require_GET
 def timeline(request):
     query = canonical_query(request.GET)
@@ -171,6 +180,7 @@ def timeline(request):
         "matrix_years": years,
         "matrix_rows": matrix_rows,
         "suggestion": _least_restrictive_removal(query, options, 0) if not speeches and chips else None,
+        "exports": _export_links(query),
     }
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         # The filter form asked: send the results and the new facet counts, not the page.

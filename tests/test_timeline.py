@@ -108,7 +108,7 @@ def test_matrix_shows_change_over_time_for_the_chosen_threat(client, seeded):
     html = client.get("/?threat=extreme-right-wing-terrorism").content.decode()
     matrix = html[html.index('<table class="matrix">'):html.index("</table>")]
     assert re.findall(r'<th scope="col">(\d{4})</th>', matrix) == ["2021", "2024"]
-    assert re.findall(r'<th scope="row"[^>]*>([^<]+)</th>', matrix) == ["Extreme right-wing terrorism"]
+    assert re.findall(r'<th scope="row"[^>]*>([^<]+)</th>', matrix) == ["Terrorism", "Extreme right-wing terrorism"]
     assert matrix.count("▲ rising") == 2
     assert 'href="/briefings/annual-threat-update-2021/#assessment-10"' in matrix
 
@@ -254,3 +254,10 @@ def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_a
     with django_assert_num_queries(expected_queries):
         response = client.get(reverse("briefings:timeline") + query, headers=headers)
     assert len(shown_slugs(response)) == size
+
+
+def test_the_timeline_links_to_the_feed_and_exports_of_its_filters(client, seeded):
+    html = client.get("/?threat=cyber&country=iran").content.decode()
+    assert 'href="/feed/?threat=cyber&amp;country=iran"' in html
+    assert 'href="/statistics.csv?threat=cyber&amp;country=iran"' in html
+    assert 'href="/api/statistics.json?threat=cyber&amp;country=iran"' in html

@@ -1,0 +1,429 @@
+"""Exports: /api/statistics.json, /api/briefings.json, /statistics.csv and /feed/.
+
+Expected rows are worked out from fixtures/curation.toml (which test_curation keeps in step
+with the seeded fixture), not copied from the responses.
+"""
+
+import csv
+import datetime
+import html
+import io
+import tomllib
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from briefings.models import Statistic, Status
+
+from .factories import make_category, make_country, make_speaker, make_speech, make_statistic
+
+pytestmark = pytest.mark.django_db
+
+CURATION = tomllib.loads((settings.FIXTURES_DIR / "curation.toml").read_text(encoding="utf-8"))
+SPEECHES = {speech["slug"]: speech for speech in CURATION["speeches"]}
+SPEAKER_NAMES = {speaker["slug"]: speaker["name"] for speaker in CURATION["speakers"]}
+COUNTRY_NAMES = {country["slug"]: country["name"] for country in CURATION["countries"]}
+SOURCES = {source["slug"]: source for source in CURATION["sources"]}
+STATISTICS = [{**statistic, "speech": SOURCES[statistic["source"]]["speech"]} for statistic in CURATION["statistics"]]
+
+ATOM = {"atom": "http://www.w3.org/2005/Atom"}
+STATISTICS_JSON = "/api/statistics.json"
+BRIEFINGS_JSON = "/api/briefings.json"
+STATISTICS_CSV = "/statistics.csv"
+FEED = "/feed/"
+
+
+def newest_first(speech):
+    """The exports' order of briefings: newest first, undated last."""
+    return (speech.get("date") is None, -speech["date"].toordinal() if speech.get("date") else 0)
+
+
+def expected_statistic_ids(speech_matches, statistic_matches=lambda statistic: True):
+    chosen = [s for s in STATISTICS if speech_matches(SPEECHES[s["speech"]]) and statistic_matches(s)]
+    return [s["id"] for s in sorted(chosen, key=lambda s: (*newest_first(SPEECHES[s["speech"]]), s["id"]))]
+
+
+def expected_briefing_slugs(speech_matches):
+    chosen = [speech for speech in SPEECHES.values() if speech_matches(speech)]
+    return [speech["slug"] for speech in sorted(chosen, key=lambda speech: (*newest_first(speech), speech["title"]))]
+
+
+def tagged(key, *slugs):
+    return lambda speech: bool(set(speech.get(key, [])) & set(slugs))
+
+
+def with_children(parent):
+    return [parent, *(c["slug"] for c in CURATION["categories"] if c.get("parent") == parent)]
+
+
+def in_years(first, last):
+    return lambda speech: "date" in speech and first <= speech["date"].year <= last
+
+
+def everything(speech):
+    return True
+
+
+FILTER_CASES = [
+    ("", everything),
+    ("country=iran", tagged("countries", "iran")),
+    # Several values of one parameter mean OR, different parameters AND.
+    ("country=afghanistan&country=iran", tagged("countries", "afghanistan", "iran")),
+    ("country=afghanistan&kind=interview",
+     lambda s: tagged("countries", "afghanistan")(s) and s["kind"] == "interview"),
+    ("threat=cyber", tagged("threats", "cyber")),
+    # A parent includes its children: the undated video is tagged espionage, not state threats.
+    ("threat=state-threats", tagged("threats", *with_children("state-threats"))),
+    ("speaker=andrew-parker", lambda s: s["speaker"] == "andrew-parker"),
+    ("kind=annual-threat-update", lambda s: s["kind"] == "annual-threat-update"),
+    ("from=2018&to=2023", in_years(2018, 2023)),
+    ("to=2017", in_years(1900, 2017)),
+    # The word is in that briefing's summary; curation.toml does not hold the source texts the
+    # search also reads, but none of the others uses it.
+    ("q=taliban", lambda s: "taliban" in s["summary"].lower()),
+    # Unknown and empty parameters are ignored.
+    ("colour=blue&page=-1&country=&q=", everything),
+]
+
+LATE_STAGE = "late-stage attack plots disrupted"
+MEASURE_CASES = [
+    ("measure=late-stage+attack+plots+disrupted", everything, lambda s: s["measure"] == LATE_STAGE),
+    ("measure=late-stage+attack+plots+disrupted&from=2018", in_years(2018, 2100), lambda s: s["measure"] == LATE_STAGE),
+    ("measure=no+such+measure", everything, lambda s: False),
+]
+STATISTIC_CASES = [(query, speech_matches, lambda s: True) for query, speech_matches in FILTER_CASES] + MEASURE_CASES
+
+
+def get(client, path, query=""):
+    return client.get(f"{path}?{query}" if query else path)
+
+
+def csv_rows(response):
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+
+
+def feed_entries(response):
+    return ET.fromstring(response.content).findall("atom:entry", ATOM)
+
+
+def entry_slug(entry):
+    return entry.find("atom:link", ATOM).get("href").removeprefix("http://testserver/briefings/").strip("/")
+
+
+class TestStatisticsJson:
+    @pytest.mark.parametrize("query, speech_matches, statistic_matches", STATISTIC_CASES)
+    def test_filters(self, client, seeded, query, speech_matches, statistic_matches):
+        response = get(client, STATISTICS_JSON, query)
+        assert response.status_code == 200
+        data = response.json()
+        expected = expected_statistic_ids(speech_matches, statistic_matches)
+        assert [row["id"] for row in data["results"]] == expected
+        assert data["count"] == len(expected)
+
+    def test_every_statistic_is_exported_as_curated(self, client, seeded):
+        rows = {row["id"]: row for row in get(client, STATISTICS_JSON).json()["results"]}
+        assert rows.keys() == {s["id"] for s in STATISTICS}
+        for curated in STATISTICS:
+            row, speech = rows[curated["id"]], SPEECHES[curated["speech"]]
+            source = SOURCES[curated["source"]]
+            assert row == {
+                "id": curated["id"],
+                "measure": curated["measure"],
+                "value": curated.get("value"),
+                "value_text": curated["value_text"],
+                "qualifier": curated.get("qualifier", "exact"),
+                "unit": curated.get("unit", ""),
+                "period": curated.get("period", ""),
+                "quote": curated["quote"],
+                "attribution": curated.get("attribution", "speaker"),
+                "briefing": {
+                    "slug": speech["slug"],
+                    "title": speech["title"],
+                    "date": speech["date"].isoformat() if "date" in speech else None,
+                    "speaker": SPEAKER_NAMES[speech["speaker"]],
+                },
+                "threats": [curated["threat"]] if "threat" in curated else [],
+                "countries": sorted(curated.get("countries", []), key=COUNTRY_NAMES.get),
+                "source": {
+                    "publisher": source["publisher"],
+                    "language": source["language"],
+                    "url": source.get("url", ""),
+                },
+                "url": f"http://testserver/briefings/{speech['slug']}/#stat-{curated['id']}",
+            }, curated["id"]
+            # Whole values are JSON integers, others floats (JSON has one number type, but clients see 20 or 20.0).
+            assert type(row["value"]) is type(curated.get("value")), curated["id"]
+
+    def test_a_fraction_is_a_float_and_no_number_is_null(self, client, seeded):
+        rows = {row["id"]: row for row in get(client, STATISTICS_JSON).json()["results"]}
+        assert rows[29]["value"] == 33.33  # "more than a third", stored as percent
+        assert rows[1]["value"] is None and rows[1]["value_text"] == "three/four decades"
+        assert rows[1]["briefing"]["date"] is None  # the undated video
+
+
+class TestStatisticsCsv:
+    @pytest.mark.parametrize("query, speech_matches, statistic_matches", STATISTIC_CASES)
+    def test_rows_are_the_json_rows_flattened(self, client, seeded, query, speech_matches, statistic_matches):
+        response = get(client, STATISTICS_CSV, query)
+        assert response.status_code == 200
+        rows = csv_rows(response)
+        json_rows = get(client, STATISTICS_JSON, query).json()["results"]
+        assert [int(row["id"]) for row in rows] == expected_statistic_ids(speech_matches, statistic_matches)
+        assert len(rows) == len(json_rows)
+        for row, stat in zip(rows, json_rows, strict=True):
+            assert row == {
+                "id": str(stat["id"]),
+                "measure": stat["measure"],
+                "value": "" if stat["value"] is None else str(stat["value"]),
+                "value_text": stat["value_text"],
+                "qualifier": stat["qualifier"],
+                "unit": stat["unit"],
+                "period": stat["period"],
+                "quote": stat["quote"],
+                "attribution": stat["attribution"],
+                "briefing_slug": stat["briefing"]["slug"],
+                "briefing_title": stat["briefing"]["title"],
+                "briefing_date": stat["briefing"]["date"] or "",
+                "speaker": stat["briefing"]["speaker"],
+                "threats": ";".join(stat["threats"]),
+                "countries": ";".join(stat["countries"]),
+                "source_publisher": stat["source"]["publisher"],
+                "source_language": stat["source"]["language"],
+                "source_url": stat["source"]["url"],
+                "url": stat["url"],
+            }
+
+    def test_is_a_utf8_attachment_with_a_header_row(self, client, seeded):
+        response = get(client, STATISTICS_CSV, "country=russia")
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert response["Content-Disposition"] == 'attachment; filename="statistics.csv"'
+        header = response.content.decode("utf-8").splitlines()[0]
+        assert header.startswith("id,measure,value,value_text,")
+        # Statistic 30 is tagged Russia and Iran; both come back joined, and curly quotes survive.
+        row = next(row for row in csv_rows(response) if row["id"] == "30")
+        assert row["countries"] == "iran;russia"
+        assert "’" in next(row for row in csv_rows(response) if row["id"] == "15")["quote"]
+
+
+class TestBriefingsJson:
+    @pytest.mark.parametrize("query, speech_matches", FILTER_CASES)
+    def test_filters(self, client, seeded, query, speech_matches):
+        response = get(client, BRIEFINGS_JSON, query)
+        assert response.status_code == 200
+        data = response.json()
+        expected = expected_briefing_slugs(speech_matches)
+        assert [row["slug"] for row in data["results"]] == expected
+        assert data["count"] == len(expected)
+
+    def test_every_briefing_is_exported_as_curated(self, client, seeded):
+        rows = {row["slug"]: row for row in get(client, BRIEFINGS_JSON).json()["results"]}
+        assert rows.keys() == SPEECHES.keys()
+        category_order = [category["slug"] for category in CURATION["categories"]]
+        for slug, speech in SPEECHES.items():
+            assert rows[slug] == {
+                "slug": slug,
+                "title": speech["title"],
+                "date": speech["date"].isoformat() if "date" in speech else None,
+                "date_inferred": speech.get("date_inferred", False),
+                "kind": speech["kind"],
+                "speaker": SPEAKER_NAMES[speech["speaker"]],
+                "threats": sorted(speech.get("threats", []), key=category_order.index),
+                "countries": sorted(speech.get("countries", []), key=COUNTRY_NAMES.get),
+                "url": f"http://testserver/briefings/{slug}/",
+                "statistics": sum(1 for s in STATISTICS if s["speech"] == slug),
+            }, slug
+
+
+class TestFeed:
+    @pytest.mark.parametrize("query, speech_matches", FILTER_CASES)
+    def test_filters_leave_out_undated_briefings(self, client, seeded, query, speech_matches):
+        response = get(client, FEED, query)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/atom+xml; charset=utf-8"
+        expected = expected_briefing_slugs(lambda speech: speech_matches(speech) and "date" in speech)
+        assert [entry_slug(entry) for entry in feed_entries(response)] == expected
+
+    def test_entries_are_the_curated_briefings(self, client, seeded):
+        entries = {entry_slug(entry): entry for entry in feed_entries(get(client, FEED))}
+        assert "being-mi5-video" not in entries  # undated
+        assert len(entries) == sum(1 for speech in SPEECHES.values() if "date" in speech)
+        for slug, entry in entries.items():
+            speech = SPEECHES[slug]
+            assert entry.find("atom:title", ATOM).text == speech["title"]
+            summary = entry.find("atom:summary", ATOM)
+            assert summary.get("type") == "html"
+            assert html.unescape(summary.text) == speech["summary"]
+            assert entry.find("atom:published", ATOM).text.startswith(speech["date"].isoformat() + "T")
+            assert entry.find("atom:updated", ATOM).text.startswith(speech["date"].isoformat() + "T")
+            assert entry.find("atom:author/atom:name", ATOM).text == SPEAKER_NAMES[speech["speaker"]]
+
+    @pytest.mark.parametrize(
+        "query, title",
+        [
+            ("", "Threat Briefings"),
+            ("country=iran", "Threat Briefings: Iran"),
+            ("colour=blue", "Threat Briefings"),
+            ("country=iran&country=china", "Threat Briefings: China or Iran"),
+            (
+                "threat=cyber&speaker=ken-mccallum&kind=annual-threat-update&from=2018&to=2023&q=encryption",
+                "Threat Briefings: Cyber, Ken McCallum, Annual threat update, 2018–2023, “encryption”",
+            ),
+            ("from=2021", "Threat Briefings: from 2021"),
+            ("to=2017", "Threat Briefings: to 2017"),
+        ],
+    )
+    def test_title_describes_the_filters(self, client, seeded, query, title):
+        feed = ET.fromstring(get(client, FEED, query).content)
+        assert feed.find("atom:title", ATOM).text == title
+
+    def test_links_keep_the_filters_and_drop_unknown_parameters(self, client, seeded):
+        feed = ET.fromstring(get(client, FEED, "country=iran&colour=blue&q=").content)
+        links = {link.get("rel"): link.get("href") for link in feed.findall("atom:link", ATOM)}
+        assert links == {"alternate": "http://testserver/?country=iran", "self": "http://testserver/feed/?country=iran"}
+
+
+class TestDrafts:
+    def test_a_draft_statistic_appears_in_no_export(self, client, seeded):
+        Statistic.objects.filter(pk=32).update(status=Status.DRAFT)
+        draft_quote = next(s["quote"] for s in STATISTICS if s["id"] == 32)
+        iran = get(client, STATISTICS_JSON, "country=iran").json()["results"]
+        assert iran and 32 not in [row["id"] for row in iran]
+        assert "32" not in [row["id"] for row in csv_rows(get(client, STATISTICS_CSV))]
+        assert draft_quote not in get(client, STATISTICS_CSV).content.decode()
+        briefings = {row["slug"]: row["statistics"] for row in get(client, BRIEFINGS_JSON).json()["results"]}
+        curated = sum(1 for s in STATISTICS if s["speech"] == "annual-threat-update-2024")
+        assert briefings["annual-threat-update-2024"] == curated - 1
+
+    def test_a_measure_that_only_drafts_have_matches_nothing(self, client, seeded):
+        Statistic.objects.filter(measure=LATE_STAGE).update(status=Status.DRAFT)
+        assert get(client, STATISTICS_JSON, "measure=late-stage+attack+plots+disrupted").json() == {
+            "count": 0,
+            "results": [],
+        }
+
+
+BAD_INPUTS = [
+    ("country=narnia", "country", "There is no country “narnia”"),
+    ("threat=../../etc", "threat", "There is no threat category “../../etc”"),
+    ("speaker=nobody", "speaker", "There is no such speaker"),
+    ("kind=podcast", "kind", "“podcast” is not a kind of briefing"),
+    ("from=abc", "from", "Enter a year such as 2021"),
+    ("from=99999999999999999999", "from", "Enter a year up to 2100"),
+    ("from=2024&to=2017", "to", "“To” (2017) is before “from” (2024)"),
+    ("q=" + "x" * 5000, "q", "Search text can be at most 200 characters (this has 5000)"),
+    # PostgreSQL cannot store NUL; the form rejects it before any query.
+    ("q=%00", "q", "Null characters are not allowed."),
+    ("country=%00", "country", "Null characters are not allowed."),
+]
+
+
+class TestBadInput:
+    @pytest.mark.parametrize("path", [STATISTICS_JSON, BRIEFINGS_JSON])
+    @pytest.mark.parametrize("query, field, message", BAD_INPUTS)
+    def test_json_answers_400_with_the_form_errors(self, client, seeded, path, query, field, message):
+        response = get(client, path, query)
+        assert response.status_code == 400
+        errors = response.json()["errors"]
+        assert list(errors) == [field]
+        assert any(message in error for error in errors[field])
+
+    @pytest.mark.parametrize("path", [STATISTICS_CSV, FEED])
+    @pytest.mark.parametrize("query, field, message", BAD_INPUTS)
+    def test_csv_and_feed_answer_400_in_plain_text(self, client, seeded, path, query, field, message):
+        response = get(client, path, query)
+        assert response.status_code == 400
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert f"{field}: {message}" in response.content.decode()
+
+    @pytest.mark.parametrize("path", [STATISTICS_JSON, STATISTICS_CSV])
+    def test_measure_is_limited_to_the_field_length(self, client, seeded, path):
+        response = get(client, path, "measure=" + "x" * 201)
+        assert response.status_code == 400
+        assert "at most 200 characters" in response.content.decode()
+
+    @pytest.mark.parametrize("path", [STATISTICS_JSON, BRIEFINGS_JSON, STATISTICS_CSV, FEED])
+    def test_post_is_not_allowed(self, client, seeded, path):
+        assert client.post(path).status_code == 405
+
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+def test_markup_is_data_in_json_and_escaped_in_the_feed(client):
+    speech = make_speech(title=f"Title {SCRIPT}", summary=f"Summary {SCRIPT} & more")
+    make_statistic(speech=speech, quote=f"We said {SCRIPT} & left.")
+
+    response = client.get(STATISTICS_JSON)
+    assert response["Content-Type"] == "application/json"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    [row] = response.json()["results"]
+    assert row["quote"] == f"We said {SCRIPT} & left."
+    assert row["briefing"]["title"] == f"Title {SCRIPT}"
+
+    response = get(client, FEED, "q=" + "%3Cscript%3E")
+    assert b"<script>" not in response.content
+    feed = ET.fromstring(response.content)
+    assert feed.find("atom:title", ATOM).text == "Threat Briefings: “<script>”"
+    [entry] = feed.findall("atom:entry", ATOM)
+    assert entry.find("atom:title", ATOM).text == f"Title {SCRIPT}"
+    # The summary is HTML inside XML: escaped once for HTML, once more for XML.
+    assert entry.find("atom:summary", ATOM).text == "Summary &lt;script&gt;alert(1)&lt;/script&gt; &amp; more"
+
+
+def build_corpus(n):
+    """n dated briefings alternating between two speakers, each tagged with a parent and a child
+    category and one to three countries, with two published statistics and one draft."""
+    parent = make_category(slug="t-parent")
+    child = make_category(slug="t-child", parent=parent)
+    countries = [make_country(slug=f"c{i}") for i in range(3)]
+    speakers = [make_speaker(slug=f"s{i}") for i in range(2)]
+    for i in range(n):
+        speech = make_speech(
+            speaker=speakers[i % 2],
+            date=datetime.date(2000 + i % 20, 1 + i % 12, 1),
+            threats=[parent, child],
+            countries=countries[: 1 + i % 3],
+        )
+        statistic = make_statistic(speech=speech, threat=child, countries=countries[:2])
+        make_statistic(speech=speech, source=statistic.source, value=99)
+        make_statistic(speech=speech, source=statistic.source, value=7, status=Status.DRAFT)
+
+
+FILTERED = "country=c0&threat=t-parent&speaker=s0"
+
+
+@pytest.mark.parametrize("size", [3, 30])
+@pytest.mark.parametrize(
+    "path, query, expected_queries, rows_per_briefing",
+    [
+        # The statistics (with briefing, speaker, threat and source joined) and their countries.
+        (STATISTICS_JSON, "", 2, 2),
+        (STATISTICS_CSV, "", 2, 2),
+        # The same, plus one query each to validate the country, threat and speaker slugs,
+        # and one for the category list, to include the children of the chosen parent.
+        (STATISTICS_JSON, FILTERED, 6, 2),
+        (STATISTICS_CSV, FILTERED, 6, 2),
+        # The briefings (with speaker and statistics count), their threats and their countries.
+        (BRIEFINGS_JSON, "", 3, 1),
+        (BRIEFINGS_JSON, FILTERED, 7, 1),
+        # The briefings with their speakers.
+        (FEED, "", 1, 1),
+        (FEED, FILTERED, 5, 1),
+    ],
+)
+def test_query_count_does_not_grow_with_the_number_of_rows(client, django_assert_num_queries, size, path, query,
+                                                           expected_queries, rows_per_briefing):
+    build_corpus(size)
+    briefings = size if not query else (size + 1) // 2  # every briefing has c0 and t-parent; s0 gave half
+    with django_assert_num_queries(expected_queries):
+        response = get(client, path, query)
+    assert response.status_code == 200
+    if path == FEED:
+        rows = feed_entries(response)
+    elif path == STATISTICS_CSV:
+        rows = csv_rows(response)
+    else:
+        rows = response.json()["results"]
+    assert len(rows) == briefings * rows_per_briefing
