@@ -1,15 +1,18 @@
 from collections import Counter
 from dataclasses import dataclass
 
+from django.db.models import F, Q
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
+from django.utils.translation import get_language_info
 from django.views.decorators.http import require_GET
 
-from . import selectors
+from . import passages, selectors
 from .forms import TimelineFilterForm
-from .models import Assessment, Attribution, Speech, Statistic
+from .models import Assessment, Attribution, Source, Speech, Statistic
 
 HEADLINE_STATISTICS = 3
 KEY_ASSESSMENTS = 3
@@ -18,14 +21,26 @@ FILTER_LABELS = {"threat": "Threat", "country": "Country", "speaker": "Speaker",
                  "from": "From", "to": "To", "q": "Search"}
 
 
-def canonical_query(query):
-    """The query string without empty values, in the order given."""
+def canonical_query(query, extra=()):
+    """The known parameters without empty values, in a fixed order."""
     canonical = QueryDict(mutable=True)
-    for key in FILTER_LABELS:
+    for key in [*FILTER_LABELS, *extra]:
         values = [value for value in query.getlist(key) if value.strip()]
         if values:
             canonical.setlist(key, values)
     return canonical
+
+
+def selected_values(query):
+    """The filter values a filter form shows as chosen, from the canonical query."""
+    return {
+        "threat": set(query.getlist("threat")),
+        "country": set(query.getlist("country")),
+        "speaker": query.get("speaker", ""),
+        "kind": query.get("kind", ""),
+        "from": query.get("from", ""),
+        "to": query.get("to", ""),
+    }
 
 
 @dataclass
@@ -165,14 +180,7 @@ def timeline(request):
         "form": form,
         "options": options,
         "kinds": Speech.Kind.choices,
-        "selected": {
-            "threat": set(query.getlist("threat")),
-            "country": set(query.getlist("country")),
-            "speaker": query.get("speaker", ""),
-            "kind": query.get("kind", ""),
-            "from": query.get("from", ""),
-            "to": query.get("to", ""),
-        },
+        "selected": selected_values(query),
         "counts": selectors.facet_counts(filters, categories),
         "groups": _group_by_year(speeches, threat_ids, country_ids),
         "result_count": len(speeches),
@@ -194,13 +202,91 @@ def timeline(request):
 
 @require_GET
 def speech_detail(request, slug):
+    """One briefing: its header, the judgements and figures curated from it, the full text
+    of the source it is shown from (role "primary", else the first) with every published
+    quote highlighted where it stands, and the documents it is known from.
+
+    Eight queries whatever the briefing: the briefing with its speaker; its threats,
+    countries and sources (three prefetches); its published statistics and assessments
+    (one each, with their threat and source, the source's long text left out); the
+    briefings before and after it in time (one each).
+    """
     speech = get_object_or_404(
         Speech.objects.select_related("speaker").prefetch_related("threats", "countries", "sources"), slug=slug
     )
+    sources = list(speech.sources.all())
+    shown = next((source for source in sources if source.role == Source.Role.PRIMARY), sources[0] if sources else None)
+    statistics = list(
+        Statistic.objects.published().filter(speech=speech).select_related("threat", "source").defer("source__text")
+    )
+    assessments = list(
+        Assessment.objects.published().filter(speech=speech).select_related("threat", "source").defer("source__text")
+    )
+
+    highlights = [
+        passages.Highlight(
+            anchor=f"stat-{statistic.pk}", quote=statistic.quote, backref=f"#figure-{statistic.pk}",
+            label=statistic.value_text, title=f"Figure: {statistic.value_text} {statistic.measure}", css="hl-stat",
+        )
+        for statistic in statistics
+        if shown and statistic.source_id == shown.pk
+    ] + [
+        passages.Highlight(
+            anchor=f"assessment-{assessment.pk}", quote=assessment.quote, backref=f"#judgement-{assessment.pk}",
+            label="judgement", title=f"Key judgement on {assessment.threat.name}: {assessment.summary}",
+            css="hl-assessment",
+        )
+        for assessment in assessments
+        if shown and assessment.source_id == shown.pk
+    ]
+    for source in sources:
+        try:
+            source.language_name = get_language_info(source.language)["name"]
+        except KeyError:
+            source.language_name = ""
+    passage = passages.render(shown.text, highlights) if shown else None
+    placed = passage.placed if passage else set()
+    for statistic in statistics:
+        statistic.highlighted = f"stat-{statistic.pk}" in placed
+    for assessment in assessments:
+        assessment.highlighted = f"assessment-{assessment.pk}" in placed
+
+    # Before and after in time: by date, undated briefings last, then by title and id.
+    if speech.date is None:
+        same_date = Q(date__isnull=True)
+        earlier, later = Q(date__isnull=False), Q(pk__in=[])
+    else:
+        same_date = Q(date=speech.date)
+        earlier, later = Q(date__lt=speech.date), Q(date__gt=speech.date) | Q(date__isnull=True)
+    earlier |= same_date & (Q(title__lt=speech.title) | Q(title=speech.title, pk__lt=speech.pk))
+    later |= same_date & (Q(title__gt=speech.title) | Q(title=speech.title, pk__gt=speech.pk))
+    neighbours = Speech.objects.only("slug", "title", "date", "date_inferred", "date_basis")
+    previous = neighbours.filter(earlier).order_by(F("date").desc(nulls_first=True), "-title", "-pk").first()
+    following = neighbours.filter(later).order_by(F("date").asc(nulls_last=True), "title", "pk").first()
+
+    timeline_url = reverse("briefings:timeline")
     context = {
         "speech": speech,
-        "statistics": Statistic.objects.published().filter(speech=speech).select_related("threat", "source"),
-        "assessments": Assessment.objects.published().filter(speech=speech).select_related("threat", "source"),
+        "threat_links": [
+            (threat, f"{timeline_url}?{urlencode({'threat': threat.slug})}") for threat in speech.threats.all()
+        ],
+        "country_links": [
+            (country, f"{timeline_url}?{urlencode({'country': country.slug})}") for country in speech.countries.all()
+        ],
+        "previous": previous,
+        "next": following,
+        "sources": sources,
+        "shown": shown,
+        "passage": passage,
+        "known_from_news": bool(sources) and all(source.role == Source.Role.NEWS_REPORT for source in sources),
+        "comparisons": [
+            (source, passages.describe_similarity(passages.word_similarity(shown.text, source.text)))
+            for source in sources
+            if source is not shown
+        ],
+        "statistics": statistics,
+        "assessments": assessments,
+        "not_highlighted": sum(not item.highlighted for item in [*statistics, *assessments]),
+        "page_url": request.build_absolute_uri(speech.get_absolute_url()),
     }
     return render(request, "briefings/speech_detail.html", context)
-
