@@ -13,7 +13,6 @@ from pathlib import Path
 
 from .models import Assessment, Attribution, Source, Speech, Statistic, Status, quote_in_text
 
-
 SINGULAR = {
     "speakers": "speaker",
     "categories": "category",
@@ -81,9 +80,9 @@ def build_fixture(curation_path, documents_dir):
     try:
         data = tomllib.loads(curation_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CurationError([f"{curation_path}: no such file"])
+        raise CurationError([f"{curation_path}: no such file"]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise CurationError([f"{curation_path}: not valid TOML: {error}"])
+        raise CurationError([f"{curation_path}: not valid TOML: {error}"]) from error
 
     build = Build()
     known = {name: set() for name in ("speakers", "categories", "countries", "speeches", "sources")}

@@ -14,9 +14,8 @@ is given (to include children), then the rows with their related objects.
 import csv
 import datetime
 
-from django import forms
 from django.contrib.syndication.views import Feed
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -24,8 +23,8 @@ from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
 from . import selectors
-from .forms import TimelineFilterForm
-from .models import Speech, Statistic, Status, ThreatCategory
+from .forms import StatisticFilterForm, TimelineFilterForm
+from .models import Speech, Status, ThreatCategory
 
 SITE_NAME = "Threat Briefings"
 
@@ -34,12 +33,6 @@ CSV_COLUMNS = [
     "briefing_slug", "briefing_title", "briefing_date", "speaker", "threats", "countries",
     "source_publisher", "source_language", "source_url", "url",
 ]
-
-
-class StatisticFilterForm(TimelineFilterForm):
-    """The timeline's filters plus an exact `measure`, which only the statistics exports take."""
-
-    measure = forms.CharField(required=False, max_length=Statistic._meta.get_field("measure").max_length)
 
 
 def _form(request, form_class):
@@ -69,15 +62,7 @@ def _speeches(form):
 
 
 def _statistics(form):
-    """Published statistics of the matching briefings: newest briefing first, undated last, then by id."""
-    statistics = Statistic.objects.published().filter(speech__in=_speeches(form))
-    if form.cleaned_data["measure"]:
-        statistics = statistics.filter(measure=form.cleaned_data["measure"])
-    return (
-        statistics.select_related("speech__speaker", "threat", "source")
-        .prefetch_related("countries")
-        .order_by(F("speech__date").desc(nulls_last=True), "id")
-    )
+    return selectors.filter_statistics(_speeches(form), measure=form.cleaned_data["measure"])
 
 
 def _number(value):

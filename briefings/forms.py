@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Country, Speaker, Speech, ThreatCategory
+from .models import Country, Speaker, Speech, Statistic, ThreatCategory
 
 MAX_QUERY_LENGTH = 200
 FIRST_YEAR, LAST_YEAR = 1900, 2100
@@ -85,3 +85,24 @@ class TimelineFilterForm(forms.Form):
             "year_to": data.get("to"),
             "q": data.get("q") or "",
         }
+
+
+class StatisticFilterForm(TimelineFilterForm):
+    """The timeline's filters plus an exact `measure`, which only the statistics views take."""
+
+    measure = forms.CharField(required=False, max_length=Statistic._meta.get_field("measure").max_length)
+
+class ExplorerForm(StatisticFilterForm):
+    """The statistics explorer's parameters: the filters and a sort order."""
+
+    SORTS = {
+        "newest": "Newest briefing first",
+        "oldest": "Oldest briefing first",
+        "largest": "Largest value first",
+        "smallest": "Smallest value first",
+    }
+    sort = forms.ChoiceField(
+        choices=list(SORTS.items()),
+        required=False,
+        error_messages={"invalid_choice": "“%(value)s” is not a sort order; showing newest first."},
+    )

@@ -9,7 +9,7 @@ number of options or briefings.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
 
 from .models import Assessment, Country, Source, Speaker, Speech, Statistic, Status, ThreatCategory
@@ -157,3 +157,16 @@ def change_over_time(speeches, *, threat_ids=None, countries=()):
     ordered = sorted(threats.values(), key=lambda c: (c.position, c.name))
     rows = [(category, [by_cell.get((category.pk, year), []) for year in years]) for category in ordered]
     return years, rows
+
+
+def filter_statistics(speeches, *, measure=""):
+    """Published statistics of the given briefings (optionally of one measure), newest
+    briefing first, undated last, then in curation order."""
+    statistics = Statistic.objects.published().filter(speech__in=speeches)
+    if measure:
+        statistics = statistics.filter(measure=measure)
+    return (
+        statistics.select_related("speech__speaker", "threat", "source")
+        .prefetch_related("countries")
+        .order_by(F("speech__date").desc(nulls_last=True), "id")
+    )

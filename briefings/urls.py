@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import exports, views
+from . import explorer, exports, views
 
 app_patterns = (
     [
         path("", views.timeline, name="timeline"),
         path("briefings/<slug:slug>/", views.speech_detail, name="speech"),
+        path("statistics/", explorer.statistics_explorer, name="statistics"),
         path("api/statistics.json", exports.statistics_json, name="api-statistics"),
         path("api/briefings.json", exports.briefings_json, name="api-briefings"),
         path("statistics.csv", exports.statistics_csv, name="statistics-csv"),

@@ -89,3 +89,24 @@ def make_assessment(countries=(), **fields):
     assessment = Assessment.objects.create(**fields)
     assessment.countries.set(countries)
     return assessment
+
+
+def make_corpus(n):
+    """n dated briefings alternating between two speakers, each tagged with a parent and a child
+    category and one to three countries, with two published statistics, one draft statistic and
+    one assessment: enough variety to show that query counts do not grow with n."""
+    parent = make_category(slug="t-parent")
+    child = make_category(slug="t-child", parent=parent)
+    countries = [make_country(slug=f"c{i}") for i in range(3)]
+    speakers = [make_speaker(slug=f"s{i}") for i in range(2)]
+    for i in range(n):
+        speech = make_speech(
+            speaker=speakers[i % 2],
+            date=datetime.date(2000 + i % 20, 1 + i % 12, 1),
+            threats=[parent, child],
+            countries=countries[: 1 + i % 3],
+        )
+        statistic = make_statistic(speech=speech, threat=child, countries=countries[:2])
+        make_statistic(speech=speech, source=statistic.source, value=99)
+        make_statistic(speech=speech, source=statistic.source, value=7, status=Status.DRAFT)
+        make_assessment(speech=speech, threat=child, source=statistic.source, countries=countries[:1])

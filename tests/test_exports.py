@@ -5,7 +5,6 @@ with the seeded fixture), not copied from the responses.
 """
 
 import csv
-import datetime
 import html
 import io
 import tomllib
@@ -13,11 +12,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.conf import settings
-from django.urls import reverse
 
 from briefings.models import Statistic, Status
 
-from .factories import make_category, make_country, make_speaker, make_speech, make_statistic
+from .factories import make_corpus, make_speech, make_statistic
 
 pytestmark = pytest.mark.django_db
 
@@ -372,25 +370,6 @@ def test_markup_is_data_in_json_and_escaped_in_the_feed(client):
     assert entry.find("atom:summary", ATOM).text == "Summary &lt;script&gt;alert(1)&lt;/script&gt; &amp; more"
 
 
-def build_corpus(n):
-    """n dated briefings alternating between two speakers, each tagged with a parent and a child
-    category and one to three countries, with two published statistics and one draft."""
-    parent = make_category(slug="t-parent")
-    child = make_category(slug="t-child", parent=parent)
-    countries = [make_country(slug=f"c{i}") for i in range(3)]
-    speakers = [make_speaker(slug=f"s{i}") for i in range(2)]
-    for i in range(n):
-        speech = make_speech(
-            speaker=speakers[i % 2],
-            date=datetime.date(2000 + i % 20, 1 + i % 12, 1),
-            threats=[parent, child],
-            countries=countries[: 1 + i % 3],
-        )
-        statistic = make_statistic(speech=speech, threat=child, countries=countries[:2])
-        make_statistic(speech=speech, source=statistic.source, value=99)
-        make_statistic(speech=speech, source=statistic.source, value=7, status=Status.DRAFT)
-
-
 FILTERED = "country=c0&threat=t-parent&speaker=s0"
 
 
@@ -415,7 +394,7 @@ FILTERED = "country=c0&threat=t-parent&speaker=s0"
 )
 def test_query_count_does_not_grow_with_the_number_of_rows(client, django_assert_num_queries, size, path, query,
                                                            expected_queries, rows_per_briefing):
-    build_corpus(size)
+    make_corpus(size)
     briefings = size if not query else (size + 1) // 2  # every briefing has c0 and t-parent; s0 gave half
     with django_assert_num_queries(expected_queries):
         response = get(client, path, query)

@@ -1,6 +1,5 @@
 """The timeline at `/`: filters, facet counts, the htmx fragment, bad input, query counts."""
 
-import datetime
 import re
 
 import pytest
@@ -8,7 +7,7 @@ from django.urls import reverse
 
 from briefings.models import Status
 
-from .factories import make_assessment, make_category, make_country, make_speaker, make_speech, make_statistic
+from .factories import make_corpus
 
 pytestmark = pytest.mark.django_db
 
@@ -216,24 +215,6 @@ def test_no_match_offers_to_remove_the_most_restrictive_filter(client, seeded):
     assert 'href="?speaker=andrew-parker">Remove that filter</a>' in html
 
 
-def build_corpus(n):
-    """n briefings, each with threats, countries, two statistics and an assessment."""
-    parent = make_category(slug="t-parent")
-    child = make_category(slug="t-child", parent=parent)
-    countries = [make_country(slug=f"c{i}") for i in range(3)]
-    speakers = [make_speaker(slug=f"s{i}") for i in range(2)]
-    for i in range(n):
-        speech = make_speech(
-            speaker=speakers[i % 2],
-            date=datetime.date(2000 + i % 20, 1 + i % 12, 1),
-            threats=[parent, child],
-            countries=countries[: 1 + i % 3],
-        )
-        make_statistic(speech=speech, threat=child, countries=countries[:1])
-        make_statistic(speech=speech, value=99, source=speech.sources.first())
-        make_assessment(speech=speech, threat=child, source=speech.sources.first(), countries=countries[:1])
-
-
 @pytest.mark.parametrize("size", [3, 30])
 @pytest.mark.parametrize(
     "query, headers, expected_queries",
@@ -250,7 +231,7 @@ def build_corpus(n):
 )
 def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_assert_num_queries, size, query,
                                                                  headers, expected_queries):
-    build_corpus(size)
+    make_corpus(size)
     with django_assert_num_queries(expected_queries):
         response = client.get(reverse("briefings:timeline") + query, headers=headers)
     assert len(shown_slugs(response)) == size

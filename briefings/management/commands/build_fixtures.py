@@ -26,7 +26,7 @@ class Command(BaseCommand):
         except CurationError as error:
             raise CommandError(
                 f"{len(error.problems)} problem(s) in {curation}:\n" + "\n".join(f"  - {p}" for p in error.problems)
-            )
+            ) from error
         counts = {}
         for entry in fixture:
             counts[entry["model"]] = counts.get(entry["model"], 0) + 1

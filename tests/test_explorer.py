@@ -1,0 +1,119 @@
+"""The statistics explorer at /statistics/: filters, sorting, series charts, bad input."""
+
+import datetime
+import re
+
+import pytest
+
+from briefings.models import Statistic, Status
+
+from .factories import make_speech, make_statistic
+
+pytestmark = pytest.mark.django_db
+
+SERIES = "late-stage attack plots disrupted"
+
+
+def figure_ids(html):
+    table = html[html.index('<table class="data figures">'):]
+    return [int(pk) for pk in re.findall(r'<td class="figure"><a href="/briefings/[^"]+#stat-(\d+)"', table)]
+
+
+def test_lists_every_published_figure_newest_briefing_first(client, seeded):
+    html = client.get("/statistics/").content.decode()
+    ids = figure_ids(html)
+    assert sorted(ids) == sorted(Statistic.objects.published().values_list("pk", flat=True))
+    # The 2024 update (ids 29-34) leads; the undated video's single figure (id 1) comes last.
+    assert ids[:6] == [29, 30, 31, 32, 33, 34] and ids[-1] == 1
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("country=iran", {29, 30, 31, 32, 33, 34} | set(range(15, 25))),
+        (f"measure={SERIES}", {2, 18, 33}),
+        ("threat=extreme-right-wing-terrorism&from=2024", {29, 30, 31, 32, 33, 34}),
+        ("speaker=andrew-parker&to=2017", set(range(2, 15))),
+    ],
+)
+def test_filters(client, seeded, query, expected):
+    assert set(figure_ids(client.get(f"/statistics/?{query}").content.decode())) == expected
+
+
+def test_sort_by_value_puts_figures_without_a_number_last(client, seeded):
+    ids = figure_ids(client.get("/statistics/?sort=largest").content.decode())
+    values = [Statistic.objects.get(pk=pk).value for pk in ids]
+    numbered = [v for v in values if v is not None]
+    assert numbered == sorted(numbered, reverse=True)
+    assert values.index(None) == len(numbered)  # every None after every number
+    smallest = figure_ids(client.get("/statistics/?sort=smallest").content.decode())
+    assert Statistic.objects.get(pk=smallest[0]).value == min(numbered)
+
+
+def test_the_late_stage_plots_series_is_drawn_with_its_periods_and_a_warning(client, seeded):
+    html = client.get("/statistics/").content.decode()
+    figure = html[html.index('<figure class="series" id="series-2">'):]
+    figure = figure[:figure.index("</figure>")]
+    assert "Late-stage attack plots disrupted" in figure
+    assert "Not strictly comparable" in figure
+    assert re.findall(r'class="bar-value">([^<]+)<', figure) == ["Twenty", "29", "43"]
+    heights = [float(h) for h in re.findall(r'<rect [^>]*height="([\d.]+)"', figure)]
+    assert heights[0] < heights[1] < heights[2]
+    assert heights[1] / heights[2] == pytest.approx(29 / 43, rel=0.01)
+    for period in ("over the past four years", "over the last four years", "Since March 2017"):
+        assert period in figure
+    assert '<title id="series-2-title">' in figure and '<desc id="series-2-desc">Twenty in 2017' in figure
+
+
+def test_a_series_with_the_same_period_carries_no_warning(client, db):
+    for year, value in ((2019, 5), (2020, 7)):
+        make_statistic(speech=make_speech(date=datetime.date(year, 1, 1)), measure="arrests", value=value,
+                       value_text=str(value), period="in the year")
+    html = client.get("/statistics/").content.decode()
+    assert 'class="series"' in html and "Not strictly comparable" not in html
+
+
+def test_drafts_never_appear(client, seeded):
+    Statistic.objects.filter(pk=33).update(status=Status.DRAFT)
+    html = client.get("/statistics/").content.decode()
+    assert 33 not in figure_ids(html)
+    assert "#stat-33" not in html
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("country=narnia", "There is no country “narnia”"),
+        ("sort=sideways", "is not a sort order"),
+        ("from=abc", "Enter a year such as 2021"),
+        ("q=" + "y" * 1000, "Search text can be at most 200 characters"),
+    ],
+)
+def test_bad_input_gives_the_page_with_a_message(client, seeded, query, message):
+    response = client.get(f"/statistics/?{query}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html
+    assert len(figure_ids(html)) == Statistic.objects.published().count()
+
+
+def test_empty_parameters_are_dropped(client, seeded):
+    assert client.get("/statistics/?q=&measure=&country=iran")["Location"] == "?country=iran"
+
+
+def test_quotes_and_measures_are_escaped(client, db):
+    make_statistic(measure="<script>alert(1)</script>", value_text="<b>9</b>")
+    html = client.get("/statistics/").content.decode()
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    assert "<b>9</b>" not in html
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_query_count_is_fixed(client, db, django_assert_num_queries, size):
+    """4 option lists, the statistics and their countries, the measure list."""
+    for i in range(size):
+        speech = make_speech(date=datetime.date(2000 + i, 1, 1))
+        make_statistic(speech=speech, measure="arrests", value=i, value_text=str(i))
+    with django_assert_num_queries(7):
+        response = client.get("/statistics/")
+    assert len(figure_ids(response.content.decode())) == size
