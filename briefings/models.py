@@ -276,3 +276,20 @@ def normalise_whitespace(text):
 
 def quote_in_text(quote, text):
     return bool(quote.strip()) and normalise_whitespace(quote) in normalise_whitespace(text)
+
+
+class SourceParagraph(models.Model):
+    """One paragraph of a displayed source's text, kept so that search can find and link to
+    it (`#p<number>` on the briefing page). Rebuilt whenever its source is saved."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="paragraphs")
+    speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="paragraphs")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["source", "number"]
+        constraints = [models.UniqueConstraint(fields=["source", "number"], name="unique_paragraph_number")]
+
+    def __str__(self):
+        return f"{self.source.slug} ¶{self.number}"

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
 
-from .models import Assessment, Country, Source, Speaker, Speech, Statistic, Status, ThreatCategory
+from .models import Assessment, Country, Speaker, Speech, Statistic, Status, ThreatCategory
+from .search import highlight, matching_paragraphs
 
 FACETS = ("threats", "countries", "speaker", "kind", "year_from", "year_to", "q")
 
@@ -51,14 +52,14 @@ def filter_speeches(*, categories, threats=(), countries=(), speaker=None, kind=
 
 
 def text_matches(q):
-    """Briefings whose title, summary, source text, statistics or assessments contain `q`
-    (case-insensitive substring on every database; full-text search comes later)."""
+    """Briefings whose text matches `q` (full-text search on PostgreSQL, see search.py) or
+    whose title, summary, statistics or assessments contain it."""
     published_statistics = Statistic.objects.filter(speech=OuterRef("pk"), status=Status.PUBLISHED)
     published_assessments = Assessment.objects.filter(speech=OuterRef("pk"), status=Status.PUBLISHED)
     return (
         Q(title__icontains=q)
         | Q(summary__icontains=q)
-        | Exists(Source.objects.filter(speech=OuterRef("pk"), text__icontains=q))
+        | Exists(matching_paragraphs(q).filter(speech=OuterRef("pk")))
         | Exists(published_statistics.filter(Q(quote__icontains=q) | Q(measure__icontains=q)))
         | Exists(published_assessments.filter(Q(quote__icontains=q) | Q(summary__icontains=q)))
     )
@@ -170,3 +171,14 @@ def filter_statistics(speeches, *, measure=""):
         .prefetch_related("countries")
         .order_by(F("speech__date").desc(nulls_last=True), "id")
     )
+
+
+def matching_passages(q, speeches, per_speech=2):
+    """The best paragraphs matching `q` in each of the given briefings, as
+    {speech id: [(paragraph number, highlighted snippet)]}, in one query."""
+    found = {}
+    for paragraph in matching_paragraphs(q).filter(speech__in=speeches):
+        passages = found.setdefault(paragraph.speech_id, [])
+        if len(passages) < per_speech:
+            passages.append((paragraph.number, highlight(paragraph.text, q)))
+    return found

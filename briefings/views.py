@@ -96,6 +96,7 @@ class Card:
     speech: Speech
     assessments: list
     statistics: list
+    passages: list
 
 
 @dataclass
@@ -117,13 +118,14 @@ def _digest(cards):
     return f"{briefings}, mostly about {', '.join(top)}" if top else briefings
 
 
-def _group_by_year(speeches, threat_ids, country_ids):
+def _group_by_year(speeches, threat_ids, country_ids, passages):
     years, undated = {}, []
     for speech in speeches:
         card = Card(
             speech=speech,
             assessments=_highlights(speech.assessments.all(), threat_ids, country_ids, KEY_ASSESSMENTS),
             statistics=_highlights(speech.statistics.all(), threat_ids, country_ids, HEADLINE_STATISTICS),
+            passages=passages.get(speech.pk, []),
         )
         if speech.date is None:
             undated.append(card)
@@ -174,6 +176,8 @@ def timeline(request):
     country_ids = {country.pk for country in filters["countries"]}
 
     speeches = list(selectors.timeline_speeches(matching))
+    # Search shows where each briefing matched (one more query, only when searching).
+    passages = selectors.matching_passages(filters["q"], [s.pk for s in speeches]) if filters["q"] and speeches else {}
     years, matrix_rows = selectors.change_over_time(matching, threat_ids=threat_ids, countries=filters["countries"])
     chips = active_chips(query, options)
     context = {
@@ -182,7 +186,7 @@ def timeline(request):
         "kinds": Speech.Kind.choices,
         "selected": selected_values(query),
         "counts": selectors.facet_counts(filters, categories),
-        "groups": _group_by_year(speeches, threat_ids, country_ids),
+        "groups": _group_by_year(speeches, threat_ids, country_ids, passages),
         "result_count": len(speeches),
         "chips": chips,
         "matrix_years": years,
