@@ -47,7 +47,11 @@ def selected_values(query):
 class Chip:
     label: str
     value: str
-    remove_url: str
+    remaining: QueryDict  # the query without this value
+
+    @property
+    def remove_url(self):
+        return _url(self.remaining)
 
 
 def active_chips(query, options):
@@ -64,7 +68,7 @@ def active_chips(query, options):
             remaining = query.copy()
             remaining.setlist(key, [v for v in query.getlist(key) if v != value])
             shown = names.get(key, {}).get(value, value)
-            chips.append(Chip(label=label, value=shown, remove_url=_url(remaining)))
+            chips.append(Chip(label=label, value=shown, remaining=remaining))
     return chips
 
 
@@ -137,16 +141,14 @@ def _group_by_year(speeches, threat_ids, country_ids, passages):
     return groups
 
 
-def _least_restrictive_removal(query, options, current_count):
+def _least_restrictive_removal(chips, categories):
     """When nothing matches: the single filter value whose removal brings back the most
     briefings (one count query per active filter value, only on this empty-result path)."""
     best = None
-    for chip in active_chips(query, options):
-        remaining = QueryDict(chip.remove_url.lstrip("?").lstrip("."))
-        count = selectors.filter_speeches(
-            categories=options["categories"], **TimelineFilterForm(remaining).filters()
-        ).count()
-        if count > current_count and (best is None or count > best[1]):
+    for chip in chips:
+        filters = TimelineFilterForm(chip.remaining).filters()
+        count = selectors.filter_speeches(categories=categories, **filters).count()
+        if count and (best is None or count > best[1]):
             best = (chip, count)
     return best
 
@@ -191,7 +193,7 @@ def timeline(request):
         "chips": chips,
         "matrix_years": years,
         "matrix_rows": matrix_rows,
-        "suggestion": _least_restrictive_removal(query, options, 0) if not speeches and chips else None,
+        "suggestion": _least_restrictive_removal(chips, categories) if not speeches and chips else None,
         "exports": _export_links(query),
     }
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
