@@ -6,10 +6,15 @@ natural key), so the curated fixture can be loaded again and again onto the same
 """
 
 import re
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from . import figures
 
 
 class SlugManager(models.Manager):
@@ -176,6 +181,11 @@ class PublishedQuerySet(models.QuerySet):
         return self.filter(status=Status.PUBLISHED)
 
 
+# Who changed what and when, field by field; kept here so `seed` can record fixture loads.
+STATISTIC_HISTORY = HistoricalRecords(m2m_fields=["countries"], excluded_fields=["updated_at"])
+ASSESSMENT_HISTORY = HistoricalRecords(m2m_fields=["countries"], excluded_fields=["updated_at"])
+
+
 class Statistic(models.Model):
     class Qualifier(models.TextChoices):
         EXACT = "exact", "exact"
@@ -208,8 +218,10 @@ class Statistic(models.Model):
     note = models.TextField(blank=True, help_text="The curator's reasoning where the figure is not plain.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, help_text="Counts saves; guards against lost edits.")
 
     objects = PublishedQuerySet.as_manager()
+    history = STATISTIC_HISTORY
 
     class Meta:
         ordering = ["speech", "id"]
@@ -229,6 +241,37 @@ class Statistic(models.Model):
 
     def __str__(self):
         return f"{self.value_text} {self.measure}"
+
+    def save(self, *args, **kwargs):
+        _count_save(self)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        errors = _source_and_quote_errors(self)
+        if self.value is not None and self.value_text and not self.note.strip():
+            reading = figures.read_value(self.value_text)
+            if reading is None:
+                errors["value"] = (
+                    f"“{self.value_text}” holds no number that can be read, so the value {_plain(self.value)} cannot be "
+                    "checked against it. Explain the value in the note."
+                )
+            elif reading.quantize(Decimal("0.01")) != Decimal(self.value).quantize(Decimal("0.01")):
+                errors["value"] = (
+                    f"“{self.value_text}” reads as {_plain(reading)}, but the value is {_plain(self.value)}. Correct one of "
+                    "them, or say in the note why they differ."
+                )
+        if self.period_start and self.period_end and self.period_start > self.period_end:
+            errors["period_end"] = "The period ends before it starts."
+        if self.speech_id and self.measure and self.value is not None and "measure" not in errors:
+            twin = Statistic.objects.filter(speech_id=self.speech_id, measure=self.measure, value=self.value)
+            twin = twin.exclude(pk=self.pk).first()
+            if twin:
+                errors["measure"] = (
+                    f"This briefing already has “{self.measure}” with the value {_plain(self.value)} (statistic "
+                    f"#{twin.pk}). Edit that statistic instead, or change the measure or the value."
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Assessment(models.Model):
@@ -251,8 +294,10 @@ class Assessment(models.Model):
     attribution = models.CharField(max_length=20, choices=Attribution.choices, default=Attribution.SPEAKER)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, help_text="Counts saves; guards against lost edits.")
 
     objects = PublishedQuerySet.as_manager()
+    history = ASSESSMENT_HISTORY
 
     class Meta:
         ordering = ["speech", "id"]
@@ -263,6 +308,51 @@ class Assessment(models.Model):
 
     def __str__(self):
         return f"{self.threat.name}: {self.summary[:60]}"
+
+    def save(self, *args, **kwargs):
+        _count_save(self)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        errors = _source_and_quote_errors(self)
+        if self.speech_id and self.threat_id and self.quote and "quote" not in errors:
+            twin = Assessment.objects.filter(speech_id=self.speech_id, threat_id=self.threat_id, quote=self.quote)
+            if twin.exclude(pk=self.pk).exists():
+                errors["quote"] = "This briefing already has a judgement on this threat with this quote."
+        if errors:
+            raise ValidationError(errors)
+
+
+def _plain(number):
+    """20, 33.33, 20000: a number as a curator wrote it, without exponent or trailing zeros."""
+    return format(Decimal(number).normalize(), "f")
+
+
+def _count_save(record):
+    """Every save of an existing statistic or assessment moves its version on by one, counted
+    from the database so that a stale copy cannot move it back."""
+    if record.pk is not None and not record._state.adding:
+        saved = type(record).objects.filter(pk=record.pk).values_list("version", flat=True).first()
+        record.version = (saved or 0) + 1
+
+
+def _source_and_quote_errors(record):
+    """The checks statistics and assessments share: the source is one of the briefing's, and
+    the quote stands in it word for word (differences in whitespace aside)."""
+    errors = {}
+    if not (record.source_id and record.speech_id):
+        return errors
+    source = record.source
+    if source.speech_id != record.speech_id:
+        errors["source"] = f"“{source}” is a source of another briefing. Choose one of this briefing's sources."
+    elif record.quote.strip() and not quote_in_text(record.quote, source.text):
+        matched = matching_prefix(record.quote, source.text)
+        where = f" The first {matched} words match; it differs after that." if matched else ""
+        errors["quote"] = (
+            f"This quote is not in the text of “{source}”. Copy it exactly; only differences in spaces and "
+            f"line breaks are ignored.{where}"
+        )
+    return errors
 
 
 _WHITESPACE = re.compile(r"\s+")
@@ -276,6 +366,19 @@ def normalise_whitespace(text):
 
 def quote_in_text(quote, text):
     return bool(quote.strip()) and normalise_whitespace(quote) in normalise_whitespace(text)
+
+
+def matching_prefix(quote, text):
+    """How many leading words of the quote appear together in the text: where a near-miss differs."""
+    words, text = normalise_whitespace(quote).split(" "), normalise_whitespace(text)
+    low, high = 0, len(words)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if " ".join(words[:middle]) in text:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 class SourceParagraph(models.Model):

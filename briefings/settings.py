@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "simple_history",
     "briefings",
 ]
 
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "briefings.urls"
@@ -126,6 +128,10 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# History records who changed what; reverting from the history page is off because a
+# revert would skip the edit-conflict check (briefings.admin.VersionedForm).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Where the curated fixture and the source documents live.
 FIXTURES_DIR = BASE_DIR / "fixtures"
