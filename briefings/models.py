@@ -347,7 +347,7 @@ def _source_and_quote_errors(record):
         errors["source"] = f"“{source}” is a source of another briefing. Choose one of this briefing's sources."
     elif record.quote.strip() and not quote_in_text(record.quote, source.text):
         matched = matching_prefix(record.quote, source.text)
-        where = f" The first {matched} words match; it differs after that." if matched else ""
+        where = f" The first {matched} words match; it differs after that." if matched >= 3 else ""
         errors["quote"] = (
             f"This quote is not in the text of “{source}”. Copy it exactly; only differences in spaces and "
             f"line breaks are ignored.{where}"
