@@ -197,7 +197,7 @@ class Statistic(models.Model):
         UP_TO = "up-to", "up to"
         UNQUANTIFIED = "unquantified", "no number given"
 
-    speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="statistics")
+    speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="statistics", verbose_name="briefing")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="statistics")
     measure = models.CharField(max_length=200, help_text='A normalised label, e.g. "late-stage attack plots disrupted".')
     value = models.DecimalField(
@@ -282,7 +282,7 @@ class Assessment(models.Model):
         STEADY = "steady", "Steady"
         FALLING = "falling", "Falling"
 
-    speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="assessments")
+    speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="assessments", verbose_name="briefing")
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="assessments")
     threat = models.ForeignKey(ThreatCategory, on_delete=models.PROTECT, related_name="assessments")
     countries = models.ManyToManyField(Country, blank=True, related_name="assessments")
