@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install migrate seed run test test-postgres fixtures check clean
+.PHONY: install migrate seed run test test-postgres fixtures check clean backup restore collectstatic serve-prod
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ test-postgres: install
 # Rebuild fixtures/briefings.json after editing fixtures/curation.toml.
 fixtures: install
 	$(BIN)/python manage.py build_fixtures
+
+# Everything worth keeping, to backups/threat-briefings-<UTC time>.xml.gz (DATABASE_URL as usual).
+backup: install
+	$(BIN)/python manage.py backup
+
+# Replace the database's contents with a backup: make restore FILE=backups/threat-briefings-….xml.gz
+restore: migrate
+	@test -n "$(FILE)" || (echo "Usage: make restore FILE=backups/<file>.xml.gz" >&2; exit 2)
+	$(BIN)/python manage.py restore --no-input "$(FILE)"
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
