@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# make serve-prod: gunicorn's address and worker processes (about 2 per core).
+BIND ?= 127.0.0.1:8000
+WORKERS ?= 2
 
-.PHONY: install migrate seed run test test-postgres fixtures check clean backup restore collectstatic serve-prod
+.PHONY: install migrate seed run test test-postgres fixtures check clean backup restore serve-prod
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +28,13 @@ seed: migrate
 
 run: seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production: DEBUG off, HTTPS-only cookies and HSTS. Needs SECRET_KEY and ALLOWED_HOSTS in the
+# environment (and DATABASE_URL, migrated); static files are collected with hashed, compressed
+# names, which WhiteNoise serves with far-future cache headers.
+serve-prod: install
+	DJANGO_ENV=production $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_ENV=production $(BIN)/gunicorn briefings.wsgi --bind $(BIND) --workers $(WORKERS) $(GUNICORN_ARGS)
 
 # Django's checks, then the whole suite (browser tests run when Chromium is present).
 check: install

@@ -2,9 +2,9 @@
 no session, so it measures the server and middleware alone."""
 
 from django.http import HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
-@require_GET
+@require_safe  # HEAD too: uptime checks often send it
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")

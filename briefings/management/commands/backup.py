@@ -38,7 +38,9 @@ class Command(BaseCommand):
             stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
             output = str(folder / f"threat-briefings-{stamp}.xml.gz")
         if not output.endswith(tuple(f".xml{compression}" for compression in ("", ".gz", ".bz2", ".xz"))):
-            raise CommandError("The backup file's name must end .xml (optionally .gz, .bz2 or .xz): loaddata reads the format from it.")
+            raise CommandError(
+                "The backup file's name must end .xml (optionally .gz, .bz2 or .xz): loaddata reads the format from it."
+            )
         call_command(
             "dumpdata",
             format="xml",
