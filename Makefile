@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# make serve-prod: gunicorn's address and worker processes (about 2 per core).
+BIND ?= 127.0.0.1:8000
+WORKERS ?= 2
 
-.PHONY: install migrate seed run test test-postgres fixtures check clean
+.PHONY: install migrate seed run test test-postgres fixtures check clean backup restore serve-prod
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +29,13 @@ seed: migrate
 run: seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Production: DEBUG off, HTTPS-only cookies and HSTS. Needs SECRET_KEY and ALLOWED_HOSTS in the
+# environment (and DATABASE_URL, migrated); static files are collected with hashed, compressed
+# names, which WhiteNoise serves with far-future cache headers.
+serve-prod: install
+	DJANGO_ENV=production $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_ENV=production $(BIN)/gunicorn briefings.wsgi --bind $(BIND) --workers $(WORKERS) $(GUNICORN_ARGS)
+
 # Django's checks, then the whole suite (browser tests run when Chromium is present).
 check: install
 	$(BIN)/python manage.py check
@@ -43,6 +53,15 @@ test-postgres: install
 # Rebuild fixtures/briefings.json after editing fixtures/curation.toml.
 fixtures: install
 	$(BIN)/python manage.py build_fixtures
+
+# Everything worth keeping, to backups/threat-briefings-<UTC time>.xml.gz (DATABASE_URL as usual).
+backup: install
+	$(BIN)/python manage.py backup
+
+# Replace the database's contents with a backup: make restore FILE=backups/threat-briefings-….xml.gz
+restore: migrate
+	@test -n "$(FILE)" || (echo "Usage: make restore FILE=backups/<file>.xml.gz" >&2; exit 2)
+	$(BIN)/python manage.py restore --no-input "$(FILE)"
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -1,9 +1,17 @@
 from django import forms
+from django.core.validators import RegexValidator
 
 from .models import Country, Speaker, Speech, Statistic, ThreatCategory
 
 MAX_QUERY_LENGTH = 200
 FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+# Control characters (other than tab and line breaks) mean nothing in a search and cannot be
+# written into XML 1.0, so the Atom feed, whose title repeats the search, would fail on them.
+no_control_characters = RegexValidator(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f]", inverse_match=True, code="control_characters",
+    message="Control characters are not allowed, so this filter was ignored.",
+)
 
 
 class SlugMultipleChoiceField(forms.ModelMultipleChoiceField):
@@ -41,6 +49,7 @@ class TimelineFilterForm(forms.Form):
         required=False,
         max_length=MAX_QUERY_LENGTH,
         strip=True,
+        validators=[no_control_characters],
         error_messages={
             "max_length": "Search text can be at most %(limit_value)d characters (this has %(show_value)d), "
             "so the search was ignored."
@@ -90,7 +99,9 @@ class TimelineFilterForm(forms.Form):
 class StatisticFilterForm(TimelineFilterForm):
     """The timeline's filters plus an exact `measure`, which only the statistics views take."""
 
-    measure = forms.CharField(required=False, max_length=Statistic._meta.get_field("measure").max_length)
+    measure = forms.CharField(
+        required=False, max_length=Statistic._meta.get_field("measure").max_length, validators=[no_control_characters]
+    )
 
 class ExplorerForm(StatisticFilterForm):
     """The statistics explorer's parameters: the filters and a sort order."""

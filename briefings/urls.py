@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import explorer, exports, views
+from . import explorer, exports, health, views
 
 app_patterns = (
     [
@@ -18,5 +18,6 @@ app_patterns = (
 
 urlpatterns = [
     path("", include(app_patterns)),
+    path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -60,3 +61,16 @@ def browser_type_launch_args(browser_type_launch_args, browser_name):
 def seeded(db):
     """The curated briefings, loaded as `manage.py seed` loads them."""
     call_command("seed", verbosity=0)
+
+
+# Property tests (hypothesis): a moderate number of examples per test by default so the suite
+# stays quick; HYPOTHESIS_PROFILE=thorough explores much further. The `db` fixture is
+# function-scoped and shared by a test's examples, which is what these read-only tests want.
+settings.register_profile(
+    "suite",
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile("thorough", parent=settings.get_profile("suite"), max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
