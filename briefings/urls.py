@@ -18,5 +18,6 @@ app_patterns = (
 
 urlpatterns = [
     path("", include(app_patterns)),
+    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -2,7 +2,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import F, Q
-from django.http import HttpResponseRedirect, QueryDict
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -296,3 +296,10 @@ def speech_detail(request, slug):
         "page_url": request.build_absolute_uri(speech.get_absolute_url()),
     }
     return render(request, "briefings/speech_detail.html", context)
+
+
+@require_GET
+def healthz(request):
+    """The floor: no database, no template. Load balancers poll it, and the benchmarks
+    measure every page against it in the same run."""
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")
