@@ -6,11 +6,12 @@ within a facet, AND across facets). Each facet costs one aggregate query, whatev
 number of options or briefings.
 """
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Window
+from django.db.models.functions import Coalesce, ExtractYear, RowNumber
 
 from .models import Assessment, Country, Speaker, Speech, Statistic, Status, ThreatCategory
 from .search import highlight, matching_paragraphs
@@ -129,12 +130,25 @@ def filter_options():
     }
 
 
-def change_over_time(speeches, *, threat_ids=None, countries=()):
+@dataclass
+class MatrixCell:
+    assessments: list  # the first few judgements of the year, oldest first
+    total: int  # all of them
+
+    @property
+    def more(self):
+        return self.total - len(self.assessments)
+
+
+def change_over_time(speeches, *, threat_ids=None, countries=(), per_cell=2):
     """Assessments of the filtered briefings as rows of categories by columns of years.
 
-    Returns (years ascending, rows) where each row is (category, [cell per year]) and each
-    cell a list of assessments. Rows are limited to the chosen threats (with children) and,
-    when countries are chosen, to assessments about those countries."""
+    Returns (years ascending, rows) where each row is (category, [MatrixCell per year]). A cell
+    holds at most `per_cell` judgements and the number of all of them, so the matrix stays the
+    same size however many briefings a year has: one query, which ranks judgements within
+    their (threat, year) cell with a window function and keeps the first few. Rows are limited
+    to the chosen threats (with children) and, when countries are chosen, to assessments about
+    those countries."""
     assessments = Assessment.objects.published().filter(speech__in=speeches, speech__date__isnull=False)
     if threat_ids:
         assessments = assessments.filter(threat__in=threat_ids)
@@ -142,8 +156,17 @@ def change_over_time(speeches, *, threat_ids=None, countries=()):
         assessments = assessments.filter(
             Exists(Assessment.countries.through.objects.filter(assessment=OuterRef("pk"), country__in=countries))
         )
-    assessments = assessments.select_related("speech", "threat__parent").order_by("speech__date", "id")
-    by_cell = defaultdict(list)
+    cell = [F("threat_id"), ExtractYear("speech__date")]
+    assessments = (
+        assessments.annotate(
+            cell_rank=Window(RowNumber(), partition_by=cell, order_by=[F("speech__date").asc(), F("id").asc()]),
+            cell_total=Window(Count("id"), partition_by=cell),
+        )
+        .filter(cell_rank__lte=per_cell)
+        .select_related("speech", "threat__parent")
+        .order_by("speech__date", "id")
+    )
+    by_cell = {}
     years = set()
     threats = {}
     for assessment in assessments:
@@ -153,11 +176,79 @@ def change_over_time(speeches, *, threat_ids=None, countries=()):
         # A child's row sits under its parent's, so the parent gets a row even without judgements.
         if assessment.threat.parent_id:
             threats.setdefault(assessment.threat.parent_id, assessment.threat.parent)
-        by_cell[(assessment.threat_id, year)].append(assessment)
+        found = by_cell.setdefault((assessment.threat_id, year), MatrixCell([], assessment.cell_total))
+        found.assessments.append(assessment)
     years = sorted(years)
     ordered = sorted(threats.values(), key=lambda c: (c.position, c.name))
-    rows = [(category, [by_cell.get((category.pk, year), []) for year in years]) for category in ordered]
+    rows = [(category, [by_cell.get((category.pk, year), MatrixCell([], 0)) for year in years]) for category in ordered]
     return years, rows
+
+
+def year_counts(speeches):
+    """[(year, number of briefings)], newest year first, undated (None) last: one aggregate query."""
+    return list(
+        speeches.annotate(year=ExtractYear("date"))
+        .values_list("year")
+        .annotate(n=Count("id"))
+        .order_by(F("year").desc(nulls_last=True))
+    )
+
+
+def plan_pages(counts, size):
+    """Split the timeline into pages of about `size` briefings, as [(offset, limit)] into the
+    briefings in timeline order. A year of at most `size` briefings is never split: it goes on
+    the current page if it fits, else starts the next. A longer year fills the rest of the
+    current page and as many pages as it needs, and its last part shares a page with the next
+    years. Always at least one page, empty when nothing matches."""
+    pages, start, filled = [], 0, 0
+
+    def close(length):
+        nonlocal start, filled
+        pages.append((start, length))
+        start, filled = start + length, 0
+
+    for _year, count in counts:
+        if count <= size:
+            if filled + count > size:
+                close(filled)
+            filled += count
+            continue
+        count -= size - filled
+        close(size)
+        while count > size:
+            close(size)
+            count -= size
+        filled = count
+    if filled or not pages:
+        close(filled)
+    return pages
+
+
+def year_threat_weights(speeches, years):
+    """How often each threat is the subject of a published figure or judgement in the
+    briefings of each of `years`, as {year: {threat id: weight}}: the year digests, counted
+    over the whole year even when it is split across pages. Two aggregate queries."""
+    weights = defaultdict(lambda: defaultdict(int))
+    dated = [year for year in years if year is not None]
+    for model in (Statistic, Assessment):
+        rows = model.objects.published().filter(speech__in=speeches, threat__isnull=False)
+        # The years of a page are consecutive among the matching ones, so a date range covers them.
+        in_years = (
+            Q(speech__date__gte=datetime.date(min(dated), 1, 1), speech__date__lte=datetime.date(max(dated), 12, 31))
+            if dated else Q(pk__in=[])
+        )
+        if None in years:
+            in_years |= Q(speech__date__isnull=True)
+        rows = (
+            rows.filter(in_years)
+            .annotate(year=ExtractYear("speech__date"))
+            .values_list("year", "threat_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for year, threat_id, n in rows:
+            weights[year][threat_id] += n
+    return weights
 
 
 def filter_statistics(speeches, *, measure=""):
