@@ -230,14 +230,14 @@ def test_no_match_offers_to_remove_the_most_restrictive_filter(client, seeded):
         # + 6 prefetches (threats, countries, assessments and their countries, statistics and their
         # countries); 2 for the digests of the page's years (figures and judgements per threat);
         # 5 facet aggregates (threats counted twice: direct and grouped under parents; countries,
-        # speakers, kinds); 1 change-over-time query.
-        ("", {}, 20),
+        # speakers, kinds); 2 for the change-over-time matrix (cells counted, then the judgements shown).
+        ("", {}, 21),
         # The same, plus one query each to validate the two slug filters.
-        ("?country=c0&threat=t-parent", {}, 22),
+        ("?country=c0&threat=t-parent", {}, 23),
         # The htmx fragment needs the same data: results and out-of-band facet counts.
-        ("?country=c0&threat=t-parent", {"HX-Request": "true"}, 22),
+        ("?country=c0&threat=t-parent", {"HX-Request": "true"}, 23),
         # A search adds one query: the matching passages shown on the cards.
-        ("?q=plots", {}, 21),
+        ("?q=plots", {}, 22),
     ],
 )
 def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_assert_num_queries, size, query,
@@ -346,7 +346,7 @@ class TestPages:
         assert 'href="/statistics.csv?threat=spies"' in html
 
 
-def test_a_crowded_matrix_cell_shows_two_judgements_and_links_to_the_rest(client, db):
+def test_a_crowded_matrix_cell_shows_its_first_and_last_judgement_and_links_to_the_rest(client, db):
     import datetime
 
     from .factories import make_assessment
@@ -357,7 +357,7 @@ def test_a_crowded_matrix_cell_shows_two_judgements_and_links_to_the_rest(client
         make_assessment(speech=speech, threat=threat, summary=f"Judgement {day}.")
     html = client.get("/").content.decode()
     matrix = html[html.index('<table class="matrix">'):html.index("</table>")]
-    assert re.findall(r"Judgement (\d)\.", matrix) == ["0", "1"]
+    assert re.findall(r"Judgement (\d)\.", matrix) == ["0", "4"]
     assert '<a class="more-judgements" href="?threat=spies&amp;from=2020&amp;to=2020">and 3 more</a>' in matrix
 
 
