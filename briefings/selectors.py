@@ -10,7 +10,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, Func, IntegerField, Max, Min, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce, ExtractYear
 
 from .models import Assessment, Country, Speaker, Speech, Statistic, Status, ThreatCategory
@@ -153,26 +153,31 @@ def filter_options():
     }
 
 
+CELL_JUDGEMENTS = 2
+
+
 @dataclass
 class MatrixCell:
-    assessments: list  # at most two: the year's first and last judgement in curation order
-    total: int  # all of them
-    url: str = ""  # where the others are listed, when there are more
+    total: int  # judgements on this threat in this year
+    trends: dict  # how many of them say rising, steady, falling
+    assessments: list  # all of them when there are at most CELL_JUDGEMENTS, else none
+    url: str = ""  # the timeline filtered to this threat and year, for a crowded cell
 
     @property
-    def more(self):
-        return self.total - len(self.assessments)
+    def crowded(self):
+        return self.total > CELL_JUDGEMENTS
 
 
-def change_over_time(speeches, *, threat_ids=None, countries=()):
+def change_over_time(speeches, *, categories, threat_ids=None, countries=()):
     """Assessments of the filtered briefings as rows of categories by columns of years.
 
-    Returns (years ascending, rows) where each row is (category, [MatrixCell per year]). The
-    matrix stays the same size however many briefings a year has: one aggregate query counts
-    each (threat, year) cell and picks its first and last judgement (lowest and highest id,
-    so a cell of one or two shows all of them), and one more fetches those. Rows are limited
-    to the chosen threats (with children) and, when countries are chosen, to assessments
-    about those countries."""
+    Returns (years ascending, rows) where each row is (category, [MatrixCell per year]). A cell
+    lists its judgements when it has at most CELL_JUDGEMENTS; a crowded one shows how many
+    there are and how many say rising, steady or falling, so the matrix stays the same size
+    however many briefings a year has. Two queries: one aggregate over the cells, one for the
+    judgements of the uncrowded cells. Rows are limited to the chosen threats (with children)
+    and, when countries are chosen, to assessments about those countries. `categories` is the
+    full category list."""
     assessments = Assessment.objects.published().filter(speech__in=speeches, speech__date__isnull=False)
     if threat_ids:
         assessments = assessments.filter(threat__in=threat_ids)
@@ -180,27 +185,34 @@ def change_over_time(speeches, *, threat_ids=None, countries=()):
         assessments = assessments.filter(
             Exists(Assessment.countries.through.objects.filter(assessment=OuterRef("pk"), country__in=countries))
         )
-    cells = list(
+    trends = [trend.value for trend in Assessment.Trend]
+    cells = (
         assessments.annotate(year=Year("speech__date"))
         .values_list("threat_id", "year")
-        .annotate(n=Count("id"), first=Min("id"), last=Max("id"))
+        .annotate(n=Count("id"), **{trend: Count("id", filter=Q(trend=trend)) for trend in trends})
         .order_by()
     )
-    shown = Assessment.objects.filter(pk__in={pk for *_, first, last in cells for pk in (first, last)})
-    by_cell = {(threat_id, year): MatrixCell([], n) for threat_id, year, n, _first, _last in cells}
-    years = set()
-    threats = {}
-    for assessment in shown.select_related("speech", "threat__parent").order_by("speech__date", "id"):
-        year = assessment.speech.date.year
-        years.add(year)
-        threats[assessment.threat_id] = assessment.threat
-        # A child's row sits under its parent's, so the parent gets a row even without judgements.
-        if assessment.threat.parent_id:
-            threats.setdefault(assessment.threat.parent_id, assessment.threat.parent)
-        by_cell[(assessment.threat_id, year)].assessments.append(assessment)
-    years = sorted(years)
-    ordered = sorted(threats.values(), key=lambda c: (c.position, c.name))
-    rows = [(category, [by_cell.get((category.pk, year), MatrixCell([], 0)) for year in years]) for category in ordered]
+    by_cell = {}
+    for threat_id, year, n, *trend_counts in cells:
+        by_cell[(threat_id, year)] = MatrixCell(n, dict(zip(trends, trend_counts, strict=True)), [])
+    few = [key for key, cell in by_cell.items() if not cell.crowded]
+    # With no uncrowded cell the query still runs (pk=None matches nothing), so the number of
+    # queries is the same whatever the data.
+    listed = assessments.filter(
+        Q.create([Q(threat_id=threat_id, speech__date__year=year) for threat_id, year in few], connector=Q.OR)
+        if few else Q(pk=None)
+    )
+    for assessment in listed.select_related("speech").order_by("speech__date", "id"):
+        by_cell[(assessment.threat_id, assessment.speech.date.year)].assessments.append(assessment)
+
+    years = sorted({year for _threat, year in by_cell})
+    by_id = {category.pk: category for category in categories}
+    # A child's row sits under its parent's, so the parent gets a row even without judgements.
+    shown = {threat_id for threat_id, _year in by_cell}
+    shown |= {by_id[threat_id].parent_id for threat_id in shown if by_id[threat_id].parent_id}
+    ordered = sorted((by_id[pk] for pk in shown), key=lambda c: (c.position, c.name))
+    empty = MatrixCell(0, {}, [])
+    rows = [(category, [by_cell.get((category.pk, year), empty) for year in years]) for category in ordered]
     return years, rows
 
 

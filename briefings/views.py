@@ -225,7 +225,9 @@ def timeline(request):
         patch_vary_headers(response, ["HX-Request"])
         return response
 
-    years, matrix_rows = selectors.change_over_time(matching, threat_ids=threat_ids, countries=filters["countries"])
+    years, matrix_rows = selectors.change_over_time(
+        matching, categories=categories, threat_ids=threat_ids, countries=filters["countries"]
+    )
     chips = active_chips(filter_query, options)
     context |= {
         "options": options,
@@ -250,10 +252,10 @@ def timeline(request):
 
 
 def _matrix_links(rows, years, query):
-    """Give each cell that holds more judgements than it shows a link to that threat and year."""
+    """Give each crowded cell a link to the timeline of that threat and year."""
     for category, cells in rows:
         for year, cell in zip(years, cells, strict=True):
-            if cell.more:
+            if cell.crowded:
                 narrowed = query.copy()
                 narrowed.setlist("threat", [category.slug])
                 narrowed.setlist("from", [str(year)])

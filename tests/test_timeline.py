@@ -346,19 +346,23 @@ class TestPages:
         assert 'href="/statistics.csv?threat=spies"' in html
 
 
-def test_a_crowded_matrix_cell_shows_its_first_and_last_judgement_and_links_to_the_rest(client, db):
+def test_a_crowded_matrix_cell_counts_its_judgements_and_links_to_them(client, db):
     import datetime
 
     from .factories import make_assessment
 
     threat = make_category(slug="spies", name="Spies")
-    for day in range(5):
+    for day, trend in enumerate(["rising", "rising", "falling", "", "steady"]):
         speech = make_speech(date=datetime.date(2020, 1, 1 + day), threats=[threat])
-        make_assessment(speech=speech, threat=threat, summary=f"Judgement {day}.")
+        make_assessment(speech=speech, threat=threat, summary=f"Judgement {day}.", trend=trend)
+    speech = make_speech(date=datetime.date(2021, 1, 1), threats=[threat])
+    make_assessment(speech=speech, threat=threat, summary="Judgement 2021.")
     html = client.get("/").content.decode()
     matrix = html[html.index('<table class="matrix">'):html.index("</table>")]
-    assert re.findall(r"Judgement (\d)\.", matrix) == ["0", "4"]
-    assert '<a class="more-judgements" href="?threat=spies&amp;from=2020&amp;to=2020">and 3 more</a>' in matrix
+    assert re.findall(r"Judgement (\w+)\.", matrix) == ["2021"]
+    assert '<a class="judgement-count" href="?threat=spies&amp;from=2020&amp;to=2020">5 judgements</a>' in matrix
+    assert "▲2</span>" in matrix and "▶1</span>" in matrix and "▼1</span>" in matrix
+
 
 
 @pytest.mark.parametrize(
