@@ -140,7 +140,7 @@ def statistics_explorer(request):
     paginator = Paginator(table, FIGURES_PER_PAGE, allow_empty_first_page=True)
     number = form.cleaned_data.get("page") or 1
     if number > paginator.num_pages:
-        form.add_error("page", f"There is no page {number} of these figures, so the first page is shown.")
+        form.add_error("page", f"There is no page {number} of these figures.")
         number = 1
     page = paginator.page(number)
     series, too_long = _series(statistics)

@@ -53,9 +53,9 @@ class TimelineFilterForm(forms.Form):
         min_value=1,
         max_value=1_000_000,
         error_messages={
-            "invalid": "Enter a page number such as 2; the first page is shown.",
-            "min_value": "Pages are numbered from 1; the first page is shown.",
-            "max_value": "There is no such page; the first page is shown.",
+            "invalid": "Enter a page number such as 2.",
+            "min_value": "Pages are numbered from 1.",
+            "max_value": "There is no such page.",
         },
     )
 

@@ -10,7 +10,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q
+from django.db.models import Aggregate, CharField, Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, ExtractYear
 
 from .models import Assessment, Country, Speaker, Speech, Statistic, Status, ThreatCategory
@@ -285,15 +285,40 @@ def year_threat_weights(speeches, years):
     return weights
 
 
+class JoinedIds(Aggregate):
+    """The ids in a group joined by commas: GROUP_CONCAT on SQLite, STRING_AGG on PostgreSQL."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, function="STRING_AGG", template="%(function)s(%(expressions)s::text, ',')",
+            **extra_context
+        )
+
+
 def filter_statistics(speeches, *, measure=""):
     """Published statistics of the given briefings (optionally of one measure), newest
-    briefing first, undated last, then in curation order."""
+    briefing first, undated last, then in curation order: one query whatever the number of
+    rows, so it can be streamed. Each row carries its briefing, speaker, threat and source
+    (without the source's long text) and `country_ids`, its countries' ids joined by commas
+    (a subquery, not a prefetch, which would cost a query per chunk when streaming)."""
     statistics = Statistic.objects.published().filter(speech__in=speeches)
     if measure:
         statistics = statistics.filter(measure=measure)
+    country_ids = (
+        Statistic.countries.through.objects.filter(statistic=OuterRef("pk"))
+        .order_by()
+        .values("statistic")
+        .annotate(ids=JoinedIds("country_id"))
+        .values("ids")
+    )
     return (
         statistics.select_related("speech__speaker", "threat", "source")
-        .prefetch_related("countries")
+        .defer("source__text", "source__notes", "speech__summary", "speech__date_basis")
+        .annotate(country_ids=Subquery(country_ids))
         .order_by(F("speech__date").desc(nulls_last=True), "id")
     )
 

@@ -202,7 +202,7 @@ def timeline(request):
     pages = selectors.plan_pages(counts, PAGE_SIZE)
     page = form.cleaned_data.get("page") or 1
     if page > len(pages):
-        form.add_error("page", f"There is no page {page} of these briefings, so the first page is shown.")
+        form.add_error("page", f"There is no page {page} of these briefings.")
         page = 1
     offset, limit = pages[page - 1]
     speeches = list(selectors.timeline_speeches(matching)[offset:offset + limit])
