@@ -164,6 +164,7 @@ class MatrixCell:
     trends: dict  # how many of them say rising, steady, falling
     assessments: list  # all of them when there are at most CELL_JUDGEMENTS, else none
     url: str = ""  # the timeline filtered to this threat and year, for a crowded cell
+    html: str = ""  # a crowded cell's content (views._matrix_links)
 
     @property
     def crowded(self):

@@ -276,13 +276,14 @@ class TestPages:
     """The timeline shows about PAGE_SIZE briefings at a time, whole years where they fit."""
 
     @pytest.fixture
-    def corpus(self, db):
-        """25 briefings in each of 2024 and 2023, 3 in 2022, 2 undated: 55 in all, alternately
+    def corpus(self, db, monkeypatch):
+        """With pages of 20: 25 briefings in each of 2024 and 2023, 3 in 2022, 2 undated: 55 in all, alternately
         about plots and spies, each with one figure about its threat."""
         import datetime
 
         from .factories import make_statistic
 
+        monkeypatch.setattr("briefings.views.PAGE_SIZE", 20)
         threat = make_category(slug="spies", name="Spies")
         other = make_category(slug="plots", name="Plots")
         for year, count in ((2024, 25), (2023, 25), (2022, 3), (None, 2)):

@@ -137,6 +137,11 @@ class Command(BaseCommand):
             created = Generator(random.Random(random_seed)).generate(briefings)
             if dry_run:
                 transaction.set_rollback(True)
+        if not dry_run:
+            # Fresh planner statistics after a bulk load, as after any large import: without them
+            # SQLite picks the (status, measure) index for "published statistics of these briefings".
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         if verbosity:
             counts = ", ".join(f"{n} {label}" for label, n in created.items())
             verb = "Would add" if dry_run else "Added"
