@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, ExtractYear
 from .models import Assessment, Country, Speaker, Speech, Statistic, Status, ThreatCategory
 from .search import highlight, matching_paragraphs
 
+
 class Year(Func):
     """The year of a date, for grouping. On SQLite, Django's ExtractYear calls a Python
     function for every row; dates are stored there as 'YYYY-MM-DD' text, so the first four

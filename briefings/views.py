@@ -1,4 +1,3 @@
-from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import F, Q
@@ -7,8 +6,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_GET
 

@@ -5,9 +5,8 @@ import re
 
 import pytest
 
-from briefings.models import Statistic, Status
-
 from briefings.explorer import FIGURES_PER_PAGE
+from briefings.models import Statistic, Status
 
 from .factories import make_speech, make_statistic
 

@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 
 from briefings.models import Status
-
 from briefings.views import PAGE_SIZE
 
 from .factories import make_category, make_corpus, make_speech

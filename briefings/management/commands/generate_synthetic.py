@@ -50,10 +50,12 @@ SPEAKERS = [
 
 # (measure, unit, smallest, largest, sentence with {v} where the figure stands)
 MEASURES = [
-    ("late-stage attack plots disrupted", "", 1, 60, "Since the last update we and the police have disrupted {v} late-stage attack plots."),
+    ("late-stage attack plots disrupted", "", 1, 60,
+     "Since the last update we and the police have disrupted {v} late-stage attack plots."),
     ("people under investigation", "people", 500, 5000, "Around {v} people are currently under active investigation."),
     ("subjects of interest", "people", 1000, 45000, "We hold information on {v} closed subjects of interest."),
-    ("state-backed approaches to staff", "approaches", 10, 20000, "Hostile states made {v} approaches to British officials online."),
+    ("state-backed approaches to staff", "approaches", 10, 20000,
+     "Hostile states made {v} approaches to British officials online."),
     ("cyber incidents investigated", "incidents", 20, 900, "Our partners investigated {v} serious cyber incidents this year."),
     ("arrests for terrorism offences", "arrests", 50, 400, "Police made {v} arrests for terrorism-related offences."),
     ("minors investigated", "people", 5, 300, "We investigated {v} people under the age of eighteen."),
