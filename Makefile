@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install migrate seed run test test-postgres fixtures check clean
+.PHONY: install migrate seed run test test-postgres fixtures check bench clean
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,5 +44,11 @@ test-postgres: install
 fixtures: install
 	$(BIN)/python manage.py build_fixtures
 
+# Server time and queries per page at the seed, 1,000 and 10,000 synthetic briefings, on SQLite
+# (benchmarks/bench.sqlite3) and PostgreSQL (threat_briefings_bench on BENCH_POSTGRES_URL,
+# default postgres://postgres@127.0.0.1:5432, created and dropped). Not part of CI; ~5 minutes.
+bench: install
+	$(BIN)/python benchmarks/run.py
+
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache benchmarks/bench.sqlite3*
