@@ -9,7 +9,7 @@ PORT ?= 8000
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 2
 
-.PHONY: install migrate seed run test test-postgres fixtures check clean backup restore serve-prod
+.PHONY: install migrate seed run test test-postgres fixtures check bench clean backup restore serve-prod
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ backup: install
 restore: migrate
 	@test -n "$(FILE)" || (echo "Usage: make restore FILE=backups/<file>.xml.gz" >&2; exit 2)
 	$(BIN)/python manage.py restore --no-input "$(FILE)"
+# Server time and queries per page at the seed, 1,000 and 10,000 synthetic briefings, on SQLite
+# (benchmarks/bench.sqlite3) and PostgreSQL (threat_briefings_bench on BENCH_POSTGRES_URL,
+# default postgres://postgres@127.0.0.1:5432, created and dropped). Not part of CI; ~5 minutes.
+bench: install
+	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache benchmarks/bench.sqlite3*

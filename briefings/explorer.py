@@ -1,10 +1,17 @@
-"""The statistics explorer: every published figure in a filterable, sortable table, and
-series of figures that measure the same thing across briefings, drawn as small SVG charts
-on the server (no chart JavaScript)."""
+"""The statistics explorer: every published figure in a filterable, sortable table, a page
+at a time, and series of figures that measure the same thing across briefings, drawn as
+small SVG charts on the server (no chart JavaScript).
+
+A series is charted when its measure appears in two or more matching briefings and has at
+most SERIES_MAX_POINTS figures; a measure with more (thousands, in a large corpus) is listed
+with its count and a link that narrows to it, since a chart of thousands of bars says
+nothing. So the page costs the same whatever the number of figures.
+"""
 
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, F, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -13,6 +20,9 @@ from . import selectors
 from .forms import ExplorerForm
 from .models import Statistic
 from .views import canonical_query, selected_values
+
+FIGURES_PER_PAGE = 100
+SERIES_MAX_POINTS = 24
 
 CHART_WIDTH, CHART_HEIGHT = 520, 220
 PLOT_TOP, PLOT_BOTTOM, PLOT_LEFT = 28, 170, 12
@@ -82,19 +92,40 @@ def _bars(points):
 
 
 def _sorted(statistics, sort):
+    """The order of the table, in the database so that a page of it can be fetched. Figures
+    without a number ("thousands") cannot be ranked by value: they follow, newest first."""
+    undated_last = F("speech__date").desc(nulls_last=True)
     if sort == "oldest":
-        return sorted(statistics, key=lambda s: (s.speech.date is None, s.speech.date, s.pk))
+        return statistics.order_by(F("speech__date").asc(nulls_last=True), "id")
     if sort in ("largest", "smallest"):
-        numbered = sorted((s for s in statistics if s.value is not None), key=lambda s: (s.value, s.pk),
-                          reverse=sort == "largest")
-        # Figures without a number ("thousands") cannot be ranked: they follow, in date order.
-        return numbered + [s for s in statistics if s.value is None]
-    return list(statistics)  # newest first, as the selector orders them
+        value = F("value").desc(nulls_last=True) if sort == "largest" else F("value").asc(nulls_last=True)
+        date_when_no_value = Case(When(value__isnull=True, then=F("speech__date"))).desc(nulls_last=True)
+        return statistics.order_by(value, date_when_no_value, "-id" if sort == "largest" else "id")
+    return statistics.order_by(undated_last, "id")
+
+
+def _series(statistics):
+    """(charted series, [(measure, figures, briefings)] too long to chart): one aggregate
+    query over the measures, one for the points of those that are charted."""
+    measures = (
+        statistics.order_by()
+        .values_list("measure")
+        .annotate(figures=Count("id"), briefings=Count("speech", distinct=True))
+        .filter(briefings__gte=2)
+        .order_by("measure")
+    )
+    charted, too_long = [], []
+    for measure, figures, briefings in measures:
+        (charted if figures <= SERIES_MAX_POINTS else too_long).append((measure, figures, briefings))
+    # pk=None matches nothing but still runs, so the number of queries does not depend on the data.
+    chosen = {"measure__in": [measure for measure, *_ in charted]} if charted else {"pk": None}
+    points = statistics.filter(**chosen).select_related("speech")
+    return build_series(points), too_long
 
 
 @require_GET
 def statistics_explorer(request):
-    query = canonical_query(request.GET, extra=("measure", "sort"))
+    query = canonical_query(request.GET, extra=("measure", "sort", "page"))
     if len(query.urlencode()) < len(request.GET.urlencode()):
         return HttpResponseRedirect(f"?{query.urlencode()}" if query else request.path)
     form = ExplorerForm(query)
@@ -102,10 +133,29 @@ def statistics_explorer(request):
     filters = form.filters()
     speeches = selectors.filter_speeches(categories=options["categories"], **filters)
     measure = form.cleaned_data.get("measure") or ""
-    statistics = list(selectors.filter_statistics(speeches, measure=measure))
+    statistics = Statistic.objects.published().filter(speech__in=speeches)
+    if measure:
+        statistics = statistics.filter(measure=measure)
+    table = _sorted(statistics.select_related("speech__speaker").defer("speech__summary"), form.cleaned_data.get("sort"))
+    paginator = Paginator(table, FIGURES_PER_PAGE, allow_empty_first_page=True)
+    number = form.cleaned_data.get("page") or 1
+    if number > paginator.num_pages:
+        form.add_error("page", f"There is no page {number} of these figures.")
+        number = 1
+    page = paginator.page(number)
+    series, too_long = _series(statistics)
+    filter_query = query.copy()
+    filter_query.pop("page", None)
     measures = (
         Statistic.objects.published().values_list("measure").annotate(n=Count("id")).order_by("measure")
     )
+
+    def page_url(n):
+        paged = filter_query.copy()
+        if n > 1:
+            paged["page"] = str(n)
+        return f"?{paged.urlencode()}" if paged else request.path
+
     context = {
         "form": form,
         "options": options,
@@ -117,9 +167,21 @@ def statistics_explorer(request):
         "kinds": form.fields["kind"].choices[1:],
         "sorts": ExplorerForm.SORTS.items(),
         "measures": list(measures),
-        "statistics": _sorted(statistics, form.cleaned_data.get("sort")),
-        "series": build_series(statistics),
+        "statistics": list(page),
+        "page": page,
+        "figure_count": paginator.count,
+        "next_page_url": page_url(number + 1) if page.has_next() else None,
+        "previous_page_url": page_url(number - 1) if page.has_previous() else None,
+        "series": series,
+        "too_long": [(measure, figures, briefings, _measure_url(filter_query, measure)) for measure, figures, briefings
+                     in too_long],
         "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT, "baseline": PLOT_BOTTOM},
-        "query": f"?{query.urlencode()}" if query else "",
+        "query": f"?{filter_query.urlencode()}" if filter_query else "",
     }
     return render(request, "briefings/statistics.html", context)
+
+
+def _measure_url(query, measure):
+    narrowed = query.copy()
+    narrowed["measure"] = measure
+    return f"?{narrowed.urlencode()}"

@@ -9,14 +9,25 @@ a client of an export would otherwise get data it did not ask for without notici
 Each export runs a fixed number of queries whatever the number of rows: one to validate
 each slug filter used (threat, country, speaker), one for the category list when `threat`
 is given (to include children), then the rows with their related objects.
+
+At scale (10,000 briefings hold 100,000 figures):
+- The JSON APIs are paged: `page` (from 1), API_PAGE_SIZE rows a page, with `count` (all
+  matching rows) and absolute `next` and `previous` links (null at the ends). A page past the
+  last is a 400 like any other invalid parameter.
+- The CSV is a download of every matching figure, so it is streamed: one query read in
+  chunks (a server-side cursor on PostgreSQL), written row by row, so memory stays flat and
+  the first bytes leave at once; its total time grows with the number of rows, by nature.
+  It ignores `page`.
+- The feed holds the FEED_ITEMS newest briefings, as feeds do.
 """
 
 import csv
 import datetime
 
 from django.contrib.syndication.views import Feed
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
+from django.http import HttpResponseBadRequest, JsonResponse, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
@@ -24,9 +35,11 @@ from django.views.decorators.http import require_GET
 
 from . import selectors
 from .forms import StatisticFilterForm, TimelineFilterForm
-from .models import Speech, Status, ThreatCategory
+from .models import Country, Speech, Status, ThreatCategory
 
 SITE_NAME = "Threat Briefings"
+API_PAGE_SIZE = 100
+FEED_ITEMS = 50
 
 CSV_COLUMNS = [
     "id", "measure", "value", "value_text", "qualifier", "unit", "period", "quote", "attribution",
@@ -75,7 +88,29 @@ def _iso(date):
     return date.isoformat() if date else None
 
 
-def statistic_data(request, statistic):
+class StatisticRows:
+    """Turns statistics from `selectors.filter_statistics` into export rows. Countries come
+    from the rows' `country_ids` and one query for the (short) country list; each briefing's
+    address is built once, not once per figure."""
+
+    def __init__(self, request):
+        self.request = request
+        self.countries = {country.pk: country for country in Country.objects.order_by("name")}
+        self.position = {pk: index for index, pk in enumerate(self.countries)}
+        self.urls = {}
+
+    def briefing_url(self, speech):
+        if speech.pk not in self.urls:
+            # Rows come grouped by briefing, so remembering the last one is enough and keeps memory flat.
+            self.urls = {speech.pk: self.request.build_absolute_uri(speech.get_absolute_url())}
+        return self.urls[speech.pk]
+
+    def __call__(self, statistic):
+        ids = sorted((int(pk) for pk in (statistic.country_ids or "").split(",") if pk), key=self.position.get)
+        return statistic_data(self.briefing_url(statistic.speech), statistic, [self.countries[pk].slug for pk in ids])
+
+
+def statistic_data(briefing_url, statistic, countries):
     speech, source = statistic.speech, statistic.source
     return {
         "id": statistic.id,
@@ -94,9 +129,9 @@ def statistic_data(request, statistic):
             "speaker": speech.speaker.name,
         },
         "threats": [statistic.threat.slug] if statistic.threat else [],
-        "countries": [country.slug for country in statistic.countries.all()],
+        "countries": countries,
         "source": {"publisher": source.publisher, "language": source.language, "url": source.url},
-        "url": request.build_absolute_uri(speech.get_absolute_url()) + f"#stat-{statistic.id}",
+        "url": f"{briefing_url}#stat-{statistic.id}",
     }
 
 
@@ -141,32 +176,70 @@ def briefing_data(request, speech):
     }
 
 
+def _paged(request, form, rows):
+    """(page of rows, the paging fields of the answer), or (None, errors) past the last page."""
+    paginator = Paginator(rows, API_PAGE_SIZE, allow_empty_first_page=True)
+    number = form.cleaned_data.get("page") or 1
+    if number > paginator.num_pages:
+        return None, {"page": [f"There is no page {number}: these results have {paginator.num_pages}."]}
+    page = paginator.page(number)
+
+    def link(n):
+        query = request.GET.copy()
+        query["page"] = str(n)
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+    return page, {
+        "count": paginator.count,
+        "next": link(number + 1) if page.has_next() else None,
+        "previous": link(number - 1) if page.has_previous() else None,
+    }
+
+
 @require_GET
 def statistics_json(request):
+    """Published statistics matching the filters, a page of API_PAGE_SIZE at a time."""
     form = _form(request, StatisticFilterForm)
     if not form.is_valid():
         return JsonResponse({"errors": _errors(form)}, status=400)
-    results = [statistic_data(request, statistic) for statistic in _statistics(form)]
-    return JsonResponse({"count": len(results), "results": results})
+    page, paging = _paged(request, form, _statistics(form))
+    if page is None:
+        return JsonResponse({"errors": paging}, status=400)
+    to_row = StatisticRows(request)
+    return JsonResponse({**paging, "results": [to_row(statistic) for statistic in page]})
+
+
+class _Echo:
+    """A file-like object for csv.writer that hands each written line back."""
+
+    def write(self, value):
+        return value
 
 
 @require_GET
 def statistics_csv(request):
+    """Every published statistic matching the filters, streamed row by row."""
     form = _form(request, StatisticFilterForm)
     if not form.is_valid():
         return _plain_errors(form)
-    response = HttpResponse(
+    writer = csv.DictWriter(_Echo(), fieldnames=CSV_COLUMNS)
+    to_row = StatisticRows(request)
+
+    def lines():
+        yield writer.writerow(dict(zip(CSV_COLUMNS, CSV_COLUMNS, strict=True)))
+        for statistic in _statistics(form).iterator(chunk_size=2000):
+            yield writer.writerow(csv_row(to_row(statistic)))
+
+    return StreamingHttpResponse(
+        lines(),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="statistics.csv"'},
     )
-    writer = csv.DictWriter(response, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(csv_row(statistic_data(request, statistic)) for statistic in _statistics(form))
-    return response
 
 
 @require_GET
 def briefings_json(request):
+    """Briefings matching the filters, a page of API_PAGE_SIZE at a time."""
     form = _form(request, TimelineFilterForm)
     if not form.is_valid():
         return JsonResponse({"errors": _errors(form)}, status=400)
@@ -178,8 +251,10 @@ def briefings_json(request):
         # An aggregate drops the model's default ordering, so it is asked for again.
         .order_by(*Speech._meta.ordering)
     )
-    results = [briefing_data(request, speech) for speech in speeches]
-    return JsonResponse({"count": len(results), "results": results})
+    page, paging = _paged(request, form, speeches)
+    if page is None:
+        return JsonResponse({"errors": paging}, status=400)
+    return JsonResponse({**paging, "results": [briefing_data(request, speech) for speech in page]})
 
 
 def describe_filters(form):
@@ -240,7 +315,7 @@ class BriefingFeed(Feed):
         return reverse("briefings:feed") + _query_string(form)
 
     def items(self, form):
-        return _speeches(form).filter(date__isnull=False).select_related("speaker")
+        return _speeches(form).filter(date__isnull=False).select_related("speaker")[:FEED_ITEMS]
 
     def item_title(self, speech):
         # Atom titles are plain text; the base class escapes them once more for RSS's sake.

@@ -30,7 +30,8 @@ class SlugMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 class TimelineFilterForm(forms.Form):
     """Parses the timeline's query string. The URL is the contract: these names are the
-    public parameters (`threat` and `country` repeat; several values mean OR)."""
+    public parameters (`threat` and `country` repeat; several values mean OR). `page` is not a
+    filter: it picks a page of the timeline, the explorer or the JSON API."""
 
     threat = SlugMultipleChoiceField(ThreatCategory.objects.all(), "threat category")
     country = SlugMultipleChoiceField(Country.objects.all(), "country")
@@ -53,6 +54,17 @@ class TimelineFilterForm(forms.Form):
         error_messages={
             "max_length": "Search text can be at most %(limit_value)d characters (this has %(show_value)d), "
             "so the search was ignored."
+        },
+    )
+
+    page = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        error_messages={
+            "invalid": "Enter a page number such as 2.",
+            "min_value": "Pages are numbered from 1.",
+            "max_value": "There is no such page.",
         },
     )
 

@@ -7,4 +7,4 @@ from django.views.decorators.http import require_safe
 
 @require_safe  # HEAD too: uptime checks often send it
 def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")

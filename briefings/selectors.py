@@ -6,14 +6,35 @@ within a facet, AND across facets). Each facet costs one aggregate query, whatev
 number of options or briefings.
 """
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
-from django.db.models.functions import Coalesce
+from django.db.models import Aggregate, CharField, Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce, ExtractYear
 
 from .models import Assessment, Country, Speaker, Speech, Statistic, Status, ThreatCategory
 from .search import highlight, matching_paragraphs
+
+
+class Year(Func):
+    """The year of a date, for grouping. On SQLite, Django's ExtractYear calls a Python
+    function for every row; dates are stored there as 'YYYY-MM-DD' text, so the first four
+    characters are the year, several times faster over thousands of briefings. (No
+    strftime: a '%' in SQL without parameters reaches SQLite unconverted.) Elsewhere it is
+    ExtractYear."""
+
+    arity = 1
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(ExtractYear(*self.get_source_expressions()))
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="CAST(substr(%(expressions)s, 1, 4) AS INTEGER)", **extra_context
+        )
+
 
 FACETS = ("threats", "countries", "speaker", "kind", "year_from", "year_to", "q")
 
@@ -125,16 +146,42 @@ def filter_options():
         "categories": list(ThreatCategory.objects.order_by("position", "name")),
         "countries": list(Country.objects.order_by("name")),
         "speakers": list(Speaker.objects.order_by("name")),
-        "years": [d.year for d in Speech.objects.dates("date", "year", order="DESC")],
+        "years": list(
+            Speech.objects.filter(date__isnull=False)
+            .annotate(year=Year("date"))
+            .values_list("year", flat=True)
+            .distinct()
+            .order_by("-year")
+        ),
     }
 
 
-def change_over_time(speeches, *, threat_ids=None, countries=()):
+CELL_JUDGEMENTS = 2
+
+
+@dataclass
+class MatrixCell:
+    total: int  # judgements on this threat in this year
+    trends: dict  # how many of them say rising, steady, falling
+    assessments: list  # all of them when there are at most CELL_JUDGEMENTS, else none
+    url: str = ""  # the timeline filtered to this threat and year, for a crowded cell
+    html: str = ""  # a crowded cell's content (views._matrix_links)
+
+    @property
+    def crowded(self):
+        return self.total > CELL_JUDGEMENTS
+
+
+def change_over_time(speeches, *, categories, threat_ids=None, countries=()):
     """Assessments of the filtered briefings as rows of categories by columns of years.
 
-    Returns (years ascending, rows) where each row is (category, [cell per year]) and each
-    cell a list of assessments. Rows are limited to the chosen threats (with children) and,
-    when countries are chosen, to assessments about those countries."""
+    Returns (years ascending, rows) where each row is (category, [MatrixCell per year]). A cell
+    lists its judgements when it has at most CELL_JUDGEMENTS; a crowded one shows how many
+    there are and how many say rising, steady or falling, so the matrix stays the same size
+    however many briefings a year has. Two queries: one aggregate over the cells, one for the
+    judgements of the uncrowded cells. Rows are limited to the chosen threats (with children)
+    and, when countries are chosen, to assessments about those countries. `categories` is the
+    full category list."""
     assessments = Assessment.objects.published().filter(speech__in=speeches, speech__date__isnull=False)
     if threat_ids:
         assessments = assessments.filter(threat__in=threat_ids)
@@ -142,33 +189,138 @@ def change_over_time(speeches, *, threat_ids=None, countries=()):
         assessments = assessments.filter(
             Exists(Assessment.countries.through.objects.filter(assessment=OuterRef("pk"), country__in=countries))
         )
-    assessments = assessments.select_related("speech", "threat__parent").order_by("speech__date", "id")
-    by_cell = defaultdict(list)
-    years = set()
-    threats = {}
-    for assessment in assessments:
-        year = assessment.speech.date.year
-        years.add(year)
-        threats[assessment.threat_id] = assessment.threat
-        # A child's row sits under its parent's, so the parent gets a row even without judgements.
-        if assessment.threat.parent_id:
-            threats.setdefault(assessment.threat.parent_id, assessment.threat.parent)
-        by_cell[(assessment.threat_id, year)].append(assessment)
-    years = sorted(years)
-    ordered = sorted(threats.values(), key=lambda c: (c.position, c.name))
-    rows = [(category, [by_cell.get((category.pk, year), []) for year in years]) for category in ordered]
+    trends = [trend.value for trend in Assessment.Trend]
+    cells = (
+        assessments.annotate(year=Year("speech__date"))
+        .values_list("threat_id", "year")
+        .annotate(n=Count("id"), **{trend: Count("id", filter=Q(trend=trend)) for trend in trends})
+        .order_by()
+    )
+    by_cell = {}
+    for threat_id, year, n, *trend_counts in cells:
+        by_cell[(threat_id, year)] = MatrixCell(n, dict(zip(trends, trend_counts, strict=True)), [])
+    few = [key for key, cell in by_cell.items() if not cell.crowded]
+    # With no uncrowded cell the query still runs (pk=None matches nothing), so the number of
+    # queries is the same whatever the data.
+    listed = assessments.filter(
+        Q.create([Q(threat_id=threat_id, speech__date__year=year) for threat_id, year in few], connector=Q.OR)
+        if few else Q(pk=None)
+    )
+    for assessment in listed.select_related("speech").order_by("speech__date", "id"):
+        by_cell[(assessment.threat_id, assessment.speech.date.year)].assessments.append(assessment)
+
+    years = sorted({year for _threat, year in by_cell})
+    by_id = {category.pk: category for category in categories}
+    # A child's row sits under its parent's, so the parent gets a row even without judgements.
+    shown = {threat_id for threat_id, _year in by_cell}
+    shown |= {by_id[threat_id].parent_id for threat_id in shown if by_id[threat_id].parent_id}
+    ordered = sorted((by_id[pk] for pk in shown), key=lambda c: (c.position, c.name))
+    empty = MatrixCell(0, {}, [])
+    rows = [(category, [by_cell.get((category.pk, year), empty) for year in years]) for category in ordered]
     return years, rows
+
+
+def year_counts(speeches):
+    """[(year, number of briefings)], newest year first, undated (None) last: one aggregate query."""
+    return list(
+        speeches.annotate(year=Year("date"))
+        .values_list("year")
+        .annotate(n=Count("id"))
+        .order_by(F("year").desc(nulls_last=True))
+    )
+
+
+def plan_pages(counts, size):
+    """Split the timeline into pages of about `size` briefings, as [(offset, limit)] into the
+    briefings in timeline order. A year of at most `size` briefings is never split: it goes on
+    the current page if it fits, else starts the next. A longer year fills the rest of the
+    current page and as many pages as it needs, and its last part shares a page with the next
+    years. Always at least one page, empty when nothing matches."""
+    pages, start, filled = [], 0, 0
+
+    def close(length):
+        nonlocal start, filled
+        pages.append((start, length))
+        start, filled = start + length, 0
+
+    for _year, count in counts:
+        if count <= size:
+            if filled + count > size:
+                close(filled)
+            filled += count
+            continue
+        count -= size - filled
+        close(size)
+        while count > size:
+            close(size)
+            count -= size
+        filled = count
+    if filled or not pages:
+        close(filled)
+    return pages
+
+
+def year_threat_weights(speeches, years):
+    """How often each threat is the subject of a published figure or judgement in the
+    briefings of each of `years`, as {year: {threat id: weight}}: the year digests, counted
+    over the whole year even when it is split across pages. Two aggregate queries."""
+    weights = defaultdict(lambda: defaultdict(int))
+    dated = [year for year in years if year is not None]
+    for model in (Statistic, Assessment):
+        rows = model.objects.published().filter(speech__in=speeches, threat__isnull=False)
+        # The years of a page are consecutive among the matching ones, so a date range covers them.
+        in_years = (
+            Q(speech__date__gte=datetime.date(min(dated), 1, 1), speech__date__lte=datetime.date(max(dated), 12, 31))
+            if dated else Q(pk__in=[])
+        )
+        if None in years:
+            in_years |= Q(speech__date__isnull=True)
+        rows = (
+            rows.filter(in_years)
+            .annotate(year=Year("speech__date"))
+            .values_list("year", "threat_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for year, threat_id, n in rows:
+            weights[year][threat_id] += n
+    return weights
+
+
+class JoinedIds(Aggregate):
+    """The ids in a group joined by commas: GROUP_CONCAT on SQLite, STRING_AGG on PostgreSQL."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, function="STRING_AGG", template="%(function)s(%(expressions)s::text, ',')",
+            **extra_context
+        )
 
 
 def filter_statistics(speeches, *, measure=""):
     """Published statistics of the given briefings (optionally of one measure), newest
-    briefing first, undated last, then in curation order."""
+    briefing first, undated last, then in curation order: one query whatever the number of
+    rows, so it can be streamed. Each row carries its briefing, speaker, threat and source
+    (without the source's long text) and `country_ids`, its countries' ids joined by commas
+    (a subquery, not a prefetch, which would cost a query per chunk when streaming)."""
     statistics = Statistic.objects.published().filter(speech__in=speeches)
     if measure:
         statistics = statistics.filter(measure=measure)
+    country_ids = (
+        Statistic.countries.through.objects.filter(statistic=OuterRef("pk"))
+        .order_by()
+        .values("statistic")
+        .annotate(ids=JoinedIds("country_id"))
+        .values("ids")
+    )
     return (
         statistics.select_related("speech__speaker", "threat", "source")
-        .prefetch_related("countries")
+        .defer("source__text", "source__notes", "speech__summary", "speech__date_basis")
+        .annotate(country_ids=Subquery(country_ids))
         .order_by(F("speech__date").desc(nulls_last=True), "id")
     )
 

@@ -1,12 +1,13 @@
-from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import F, Q
-from django.http import HttpResponseRedirect, QueryDict
+from django.http import HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_GET
 
@@ -14,6 +15,7 @@ from . import passages, selectors
 from .forms import TimelineFilterForm
 from .models import Assessment, Attribution, Source, Speech, Statistic
 
+PAGE_SIZE = 10  # briefings a timeline page holds, about: whole years where they fit
 HEADLINE_STATISTICS = 3
 KEY_ASSESSMENTS = 3
 
@@ -108,22 +110,29 @@ class Year:
     year: int | None
     cards: list
     digest: str
+    continued: bool  # the year began on an earlier page
 
 
-def _digest(cards):
-    count = len(cards)
-    weight = Counter()
-    for card in cards:
-        for item in [*card.speech.assessments.all(), *card.speech.statistics.all()]:
-            if item.threat_id:
-                weight[item.threat.name] += 1
+def _digest(count, weights, categories):
+    """"N briefings, mostly about …": the year's size and its three most frequent subjects,
+    both counted over the whole year (see selectors.year_threat_weights)."""
+    position = {category.pk: (category.position, category.name) for category in categories}
+    names = {category.pk: category.name for category in categories}
+    top = sorted(weights, key=lambda threat_id: (-weights[threat_id], position.get(threat_id, (0, ""))))[:3]
     briefings = f"{count} briefing{'s' if count != 1 else ''}"
-    top = [name for name, _ in weight.most_common(3)]
-    return f"{briefings}, mostly about {', '.join(top)}" if top else briefings
+    return f"{briefings}, mostly about {', '.join(names[pk] for pk in top)}" if top else briefings
 
 
-def _group_by_year(speeches, threat_ids, country_ids, passages):
-    years, undated = {}, []
+def _group_by_year(speeches, threat_ids, country_ids, passages, *, counts, offset, weights, categories):
+    """The page's cards under year headings. `counts` is every year's size in timeline
+    order and `offset` where the page starts in it, so a year that began on an earlier page
+    is marked as continued."""
+    starts, position = {}, 0
+    for year, count in counts:
+        starts[year] = position
+        position += count
+    sizes = dict(counts)
+    cards_by_year = {}
     for speech in speeches:
         card = Card(
             speech=speech,
@@ -131,14 +140,12 @@ def _group_by_year(speeches, threat_ids, country_ids, passages):
             statistics=_highlights(speech.statistics.all(), threat_ids, country_ids, HEADLINE_STATISTICS),
             passages=passages.get(speech.pk, []),
         )
-        if speech.date is None:
-            undated.append(card)
-        else:
-            years.setdefault(speech.date.year, []).append(card)
-    groups = [Year(year, cards, _digest(cards)) for year, cards in years.items()]
-    if undated:
-        groups.append(Year(None, undated, _digest(undated)))
-    return groups
+        year = speech.date.year if speech.date else None
+        cards_by_year.setdefault(year, []).append(card)
+    return [
+        Year(year, cards, _digest(sizes[year], weights.get(year, {}), categories), continued=starts[year] < offset)
+        for year, cards in cards_by_year.items()
+    ]
 
 
 def _least_restrictive_removal(chips, categories):
@@ -162,12 +169,27 @@ def _export_links(query):
     }
 
 
+def _page_url(request, query, number):
+    paged = query.copy()
+    if number > 1:
+        paged["page"] = str(number)
+    encoded = paged.urlencode()
+    return request.path + (f"?{encoded}" if encoded else "")
+
+
 @require_GET
 def timeline(request):
-    query = canonical_query(request.GET)
+    """The matching briefings, newest year first, a page at a time (PAGE_SIZE briefings or so,
+    whole years where they fit: selectors.plan_pages). Later pages are plain links, loaded in
+    place by htmx when the link scrolls into view. Facet counts, the change-over-time matrix
+    and the year digests are aggregates over every matching briefing, in a fixed number of
+    queries, so nothing grows with the number of briefings."""
+    query = canonical_query(request.GET, extra=("page",))
     if not request.htmx and len(query.urlencode()) < len(request.GET.urlencode()):
         # A plain form submission sends empty fields too; the address bar shows only real filters.
         return HttpResponseRedirect(_url(query))
+    filter_query = query.copy()
+    filter_query.pop("page", None)
 
     form = TimelineFilterForm(query)
     options = selectors.filter_options()
@@ -177,33 +199,79 @@ def timeline(request):
     threat_ids = selectors.expand_threats(filters["threats"], categories) if filters["threats"] else set()
     country_ids = {country.pk for country in filters["countries"]}
 
-    speeches = list(selectors.timeline_speeches(matching))
+    counts = selectors.year_counts(matching)
+    pages = selectors.plan_pages(counts, PAGE_SIZE)
+    page = form.cleaned_data.get("page") or 1
+    if page > len(pages):
+        form.add_error("page", f"There is no page {page} of these briefings.")
+        page = 1
+    offset, limit = pages[page - 1]
+    speeches = list(selectors.timeline_speeches(matching)[offset:offset + limit])
     # Search shows where each briefing matched (one more query, only when searching).
     passages = selectors.matching_passages(filters["q"], [s.pk for s in speeches]) if filters["q"] and speeches else {}
-    years, matrix_rows = selectors.change_over_time(matching, threat_ids=threat_ids, countries=filters["countries"])
-    chips = active_chips(query, options)
+    page_years = list(dict.fromkeys(s.date.year if s.date else None for s in speeches))
+    weights = selectors.year_threat_weights(matching, page_years) if speeches else {}
     context = {
         "form": form,
+        "groups": _group_by_year(speeches, threat_ids, country_ids, passages, counts=counts, offset=offset,
+                                 weights=weights, categories=categories),
+        "page": page,
+        "page_count": len(pages),
+        "next_page_url": _page_url(request, filter_query, page + 1) if page < len(pages) else None,
+        "previous_page_url": _page_url(request, filter_query, page - 1) if page > 1 else None,
+    }
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request and page > 1:
+        # The "Older briefings" link scrolled into view: just the next years, in place of the link.
+        response = render(request, "briefings/timeline.html#older", context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+    years, matrix_rows = selectors.change_over_time(
+        matching, categories=categories, threat_ids=threat_ids, countries=filters["countries"]
+    )
+    chips = active_chips(filter_query, options)
+    context |= {
         "options": options,
         "kinds": Speech.Kind.choices,
         "selected": selected_values(query),
         "counts": selectors.facet_counts(filters, categories),
-        "groups": _group_by_year(speeches, threat_ids, country_ids, passages),
-        "result_count": len(speeches),
+        "result_count": sum(count for _year, count in counts),
         "chips": chips,
         "matrix_years": years,
-        "matrix_rows": matrix_rows,
+        "matrix_rows": _matrix_links(matrix_rows, years, filter_query),
         "suggestion": _least_restrictive_removal(chips, categories) if not speeches and chips else None,
-        "exports": _export_links(query),
+        "exports": _export_links(filter_query),
     }
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         # The filter form asked: send the results and the new facet counts, not the page.
         response = render(request, "briefings/timeline.html#htmx-response", context)
-        response["HX-Push-Url"] = request.path + (f"?{query.urlencode()}" if query else "")
+        response["HX-Push-Url"] = request.path + (f"?{filter_query.urlencode()}" if filter_query else "")
     else:
         response = render(request, "briefings/timeline.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _matrix_links(rows, years, query):
+    """Give each crowded cell its count, trend tally and a link to the timeline of that threat
+    and year (the canonical query: the cell's threat and years in place of any chosen). Built
+    here, from query strings encoded once, rather than in the template: at 37 years by nine
+    threats the template engine spent most of the page's time on these few hundred cells."""
+    kept = lambda keys: urlencode([(k, v) for k in keys for v in query.getlist(k)])  # noqa: E731
+    middle, tail = kept(["country", "speaker", "kind"]), kept(["q"])
+    for category, cells in rows:
+        threat = urlencode({"threat": category.slug})
+        for year, cell in zip(years, cells, strict=True):
+            if cell.crowded:
+                parts = [threat, middle, f"from={year}&to={year}", tail]
+                cell.url = "?" + "&".join(part for part in parts if part)
+                cell.html = mark_safe(
+                    f'<a class="judgement-count" href="{escape(cell.url)}">{cell.total:d} judgements</a> '
+                    f'<span class="trend-counts"><span class="trend-rising" title="rising">▲{cell.trends["rising"]:d}'
+                    f'</span> <span class="trend-steady" title="steady">▶{cell.trends["steady"]:d}</span> '
+                    f'<span class="trend-falling" title="falling">▼{cell.trends["falling"]:d}</span></span>'
+                )
+    return rows
 
 
 @require_GET

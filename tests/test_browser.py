@@ -198,3 +198,54 @@ def test_layout_fits_the_screen(page: Page, server, width, query):
         assert filters["y"] + filters["height"] <= results["y"], "on a phone the filters should come first"
     else:
         assert filters["x"] + filters["width"] <= results["x"], "on a desktop the filters sit beside the results"
+
+
+@pytest.fixture
+def many_years(live_server, transactional_db, monkeypatch):
+    """30 briefings, one a year from 1990, and pages of 5: the timeline's first page shows
+    1990's successors down to 2015, older years come a page at a time."""
+    import datetime
+
+    from .factories import make_speaker, make_speech
+
+    monkeypatch.setattr("briefings.views.PAGE_SIZE", 5)
+    speaker = make_speaker()
+    for year in range(1990, 2020):
+        make_speech(date=datetime.date(year, 6, 1), title=f"Briefing of {year}", speaker=speaker)
+    return live_server.url
+
+
+def test_scrolling_loads_older_years_in_place(page: Page, many_years):
+    page.set_viewport_size({"width": 1280, "height": 500})  # the link starts below the fold
+    page.goto(f"{many_years}/")
+    cards = page.locator("#results article.card")
+    expect(cards).to_have_count(5)
+    expect(page.locator("#year-2019")).to_have_count(1)
+    page.evaluate("window.__marker = 1")
+
+    # Each "Older briefings" link loads the next years where it stands as it scrolls into view.
+    shown = 5
+    while shown < 30:
+        page.locator("p.older a").scroll_into_view_if_needed()
+        expect(cards).not_to_have_count(shown)
+        shown = cards.count()
+    expect(cards).to_have_count(30)
+    expect(page.locator("#year-1990")).to_have_count(1)
+    expect(page.locator("p.older")).to_have_count(0)
+    expect(page).to_have_url(exact_url(many_years))
+    assert page.evaluate("window.__marker") == 1, "the page was reloaded instead of extended in place"
+
+
+def test_older_briefings_without_javascript_is_a_plain_link(new_context, many_years):
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto(f"{many_years}/")
+    expect(page.locator("#results article.card")).to_have_count(5)
+
+    page.get_by_role("link", name="Older briefings").click()
+
+    expect(page).to_have_url(exact_url(many_years, "?page=2"))
+    expect(page.locator("#results article.card")).to_have_count(5)
+    expect(page.locator("#year-2014")).to_have_count(1)
+    expect(page.locator("#year-2019")).to_have_count(0)
+    page.get_by_role("link", name="Newer briefings").click()
+    expect(page).to_have_url(exact_url(many_years))

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from briefings.explorer import FIGURES_PER_PAGE
 from briefings.models import Statistic, Status
 
 from .factories import make_speech, make_statistic
@@ -108,12 +109,52 @@ def test_quotes_and_measures_are_escaped(client, db):
     assert "<b>9</b>" not in html
 
 
-@pytest.mark.parametrize("size", [3, 30])
+@pytest.mark.parametrize("size", [3, 150])
 def test_query_count_is_fixed(client, db, django_assert_num_queries, size):
-    """4 option lists, the statistics and their countries, the measure list."""
+    """4 option lists; the number of figures and one page of them (with briefing and speaker);
+    the series: one aggregate over the measures, one for the points of those charted; the
+    measure list."""
     for i in range(size):
-        speech = make_speech(date=datetime.date(2000 + i, 1, 1))
+        speech = make_speech(date=datetime.date(1900 + i, 1, 1))
         make_statistic(speech=speech, measure="arrests", value=i, value_text=str(i))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         response = client.get("/statistics/")
-    assert len(figure_ids(response.content.decode())) == size
+    assert len(figure_ids(response.content.decode())) == min(size, FIGURES_PER_PAGE)
+
+
+class TestAtScale:
+    @pytest.fixture
+    def figures(self, db):
+        """130 figures of one measure, one per briefing, 1900 to 2029."""
+        for i in range(130):
+            speech = make_speech(date=datetime.date(1900 + i, 1, 1))
+            make_statistic(speech=speech, measure="arrests", value=i, value_text=str(i))
+
+    def test_the_table_is_paged_newest_first(self, client, figures):
+        first = client.get("/statistics/").content.decode()
+        assert "130 figures, 1–100 shown." in first
+        second_url = re.search(r'<a href="([^"]+)" rel="next">', first).group(1).replace("&amp;", "&")
+        assert second_url == "?page=2"
+        second = client.get(f"/statistics/{second_url}").content.decode()
+        values = [Statistic.objects.get(pk=pk).value for pk in figure_ids(first) + figure_ids(second)]
+        assert values == sorted(values, reverse=True) and len(values) == 130
+        assert 'rel="prev"' in second and 'rel="next"' not in second
+
+    def test_a_page_keeps_the_sort_and_filters(self, client, figures):
+        html = client.get("/statistics/?sort=smallest&from=1920").content.decode()
+        assert re.search(r'<a href="\?from=1920&amp;sort=smallest&amp;page=2" rel="next">', html)
+        assert [Statistic.objects.get(pk=pk).value for pk in figure_ids(html)][:2] == [20, 21]
+
+    @pytest.mark.parametrize("page", ["0", "abc", "3"])
+    def test_a_bad_page_shows_the_first_with_a_message(self, client, figures, page):
+        response = client.get(f"/statistics/?page={page}")
+        assert response.status_code == 200
+        assert 'class="field-error" role="alert"' in response.content.decode()
+        assert len(figure_ids(response.content.decode())) == 100
+
+    def test_a_measure_with_too_many_figures_is_listed_not_charted(self, client, figures):
+        html = client.get("/statistics/").content.decode()
+        assert 'class="series"' not in html
+        assert '<a href="?measure=arrests">Arrests</a>: 130 figures in 130 briefings' in html
+        narrowed = client.get("/statistics/?measure=arrests&from=2010").content.decode()
+        assert '<figure class="series"' in narrowed

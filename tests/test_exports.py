@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.conf import settings
 
+from briefings.exports import API_PAGE_SIZE, FEED_ITEMS
 from briefings.models import Statistic, Status
 
 from .factories import make_corpus, make_speech, make_statistic
@@ -82,7 +83,7 @@ FILTER_CASES = [
     # search also reads, but none of the others uses it.
     ("q=taliban", lambda s: "taliban" in s["summary"].lower()),
     # Unknown and empty parameters are ignored.
-    ("colour=blue&page=-1&country=&q=", everything),
+    ("colour=blue&sort=up&country=&q=", everything),
 ]
 
 LATE_STAGE = "late-stage attack plots disrupted"
@@ -98,8 +99,15 @@ def get(client, path, query=""):
     return client.get(f"{path}?{query}" if query else path)
 
 
+def body(response):
+    """The response's bytes; a streamed response can only be read once, so they are kept."""
+    if not hasattr(response, "read_body"):
+        response.read_body = response.getvalue()
+    return response.read_body
+
+
 def csv_rows(response):
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    return list(csv.DictReader(io.StringIO(body(response).decode("utf-8"))))
 
 
 def feed_entries(response):
@@ -197,7 +205,7 @@ class TestStatisticsCsv:
         response = get(client, STATISTICS_CSV, "country=russia")
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert response["Content-Disposition"] == 'attachment; filename="statistics.csv"'
-        header = response.content.decode("utf-8").splitlines()[0]
+        header = body(response).decode("utf-8").splitlines()[0]
         assert header.startswith("id,measure,value,value_text,")
         # Statistic 30 is tagged Russia and Iran; both come back joined, and curly quotes survive.
         row = next(row for row in csv_rows(response) if row["id"] == "30")
@@ -289,7 +297,7 @@ class TestDrafts:
         iran = get(client, STATISTICS_JSON, "country=iran").json()["results"]
         assert iran and 32 not in [row["id"] for row in iran]
         assert "32" not in [row["id"] for row in csv_rows(get(client, STATISTICS_CSV))]
-        assert draft_quote not in get(client, STATISTICS_CSV).content.decode()
+        assert draft_quote not in body(get(client, STATISTICS_CSV)).decode()
         briefings = {row["slug"]: row["statistics"] for row in get(client, BRIEFINGS_JSON).json()["results"]}
         curated = sum(1 for s in STATISTICS if s["speech"] == "annual-threat-update-2024")
         assert briefings["annual-threat-update-2024"] == curated - 1
@@ -298,6 +306,8 @@ class TestDrafts:
         Statistic.objects.filter(measure=LATE_STAGE).update(status=Status.DRAFT)
         assert get(client, STATISTICS_JSON, "measure=late-stage+attack+plots+disrupted").json() == {
             "count": 0,
+            "next": None,
+            "previous": None,
             "results": [],
         }
 
@@ -333,13 +343,13 @@ class TestBadInput:
         response = get(client, path, query)
         assert response.status_code == 400
         assert response["Content-Type"] == "text/plain; charset=utf-8"
-        assert f"{field}: {message}" in response.content.decode()
+        assert f"{field}: {message}" in body(response).decode()
 
     @pytest.mark.parametrize("path", [STATISTICS_JSON, STATISTICS_CSV])
     def test_measure_is_limited_to_the_field_length(self, client, seeded, path):
         response = get(client, path, "measure=" + "x" * 201)
         assert response.status_code == 400
-        assert "at most 200 characters" in response.content.decode()
+        assert "at most 200 characters" in body(response).decode()
 
     @pytest.mark.parametrize("path", [STATISTICS_JSON, BRIEFINGS_JSON, STATISTICS_CSV, FEED])
     def test_post_is_not_allowed(self, client, seeded, path):
@@ -373,31 +383,35 @@ def test_markup_is_data_in_json_and_escaped_in_the_feed(client):
 FILTERED = "country=c0&threat=t-parent&speaker=s0"
 
 
-@pytest.mark.parametrize("size", [3, 30])
+@pytest.mark.parametrize("size", [3, 120])
 @pytest.mark.parametrize(
-    "path, query, expected_queries, rows_per_briefing",
+    "path, query, expected_queries, rows_per_briefing, most",
     [
-        # The statistics (with briefing, speaker, threat and source joined) and their countries.
-        (STATISTICS_JSON, "", 2, 2),
-        (STATISTICS_CSV, "", 2, 2),
+        # The number of matching statistics, one page of them (with briefing, speaker, threat and
+        # source joined, and their countries' ids by subquery), and the country list.
+        (STATISTICS_JSON, "", 3, 2, API_PAGE_SIZE),
+        # The CSV streams every row from one query, plus the country list.
+        (STATISTICS_CSV, "", 2, 2, None),
         # The same, plus one query each to validate the country, threat and speaker slugs,
         # and one for the category list, to include the children of the chosen parent.
-        (STATISTICS_JSON, FILTERED, 6, 2),
-        (STATISTICS_CSV, FILTERED, 6, 2),
-        # The briefings (with speaker and statistics count), their threats and their countries.
-        (BRIEFINGS_JSON, "", 3, 1),
-        (BRIEFINGS_JSON, FILTERED, 7, 1),
-        # The briefings with their speakers.
-        (FEED, "", 1, 1),
-        (FEED, FILTERED, 5, 1),
+        (STATISTICS_JSON, FILTERED, 7, 2, API_PAGE_SIZE),
+        (STATISTICS_CSV, FILTERED, 6, 2, None),
+        # The number of briefings, a page of them (with speaker and statistics count), their
+        # threats and their countries.
+        (BRIEFINGS_JSON, "", 4, 1, API_PAGE_SIZE),
+        (BRIEFINGS_JSON, FILTERED, 8, 1, API_PAGE_SIZE),
+        # The newest briefings with their speakers.
+        (FEED, "", 1, 1, FEED_ITEMS),
+        (FEED, FILTERED, 5, 1, FEED_ITEMS),
     ],
 )
 def test_query_count_does_not_grow_with_the_number_of_rows(client, django_assert_num_queries, size, path, query,
-                                                           expected_queries, rows_per_briefing):
+                                                           expected_queries, rows_per_briefing, most):
     make_corpus(size)
     briefings = size if not query else (size + 1) // 2  # every briefing has c0 and t-parent; s0 gave half
     with django_assert_num_queries(expected_queries):
         response = get(client, path, query)
+        body(response)  # a streamed response runs its query as it is read
     assert response.status_code == 200
     if path == FEED:
         rows = feed_entries(response)
@@ -405,4 +419,38 @@ def test_query_count_does_not_grow_with_the_number_of_rows(client, django_assert
         rows = csv_rows(response)
     else:
         rows = response.json()["results"]
-    assert len(rows) == briefings * rows_per_briefing
+    assert len(rows) == min(briefings * rows_per_briefing, most or float("inf"))
+
+
+class TestPaging:
+    @pytest.fixture
+    def corpus(self, db):
+        make_corpus(60)  # 120 published statistics
+
+    def test_statistics_json_pages_follow_each_other(self, client, corpus):
+        first = get(client, STATISTICS_JSON).json()
+        assert first["count"] == 120 and len(first["results"]) == API_PAGE_SIZE
+        assert first["previous"] is None
+        assert first["next"] == "http://testserver/api/statistics.json?page=2"
+        second = client.get(first["next"]).json()
+        assert len(second["results"]) == 20 and second["next"] is None
+        assert second["previous"] == "http://testserver/api/statistics.json?page=1"
+        ids = [row["id"] for row in first["results"] + second["results"]]
+        assert len(set(ids)) == 120
+
+    def test_links_keep_the_filters(self, client, corpus):
+        data = get(client, STATISTICS_JSON, "country=c0&page=1").json()
+        assert data["next"] == "http://testserver/api/statistics.json?country=c0&page=2"
+
+    @pytest.mark.parametrize("path", [STATISTICS_JSON, BRIEFINGS_JSON])
+    @pytest.mark.parametrize("page, message", [("0", "Pages are numbered from 1"),
+                                               ("x", "Enter a page number"), ("9", "There is no page 9")])
+    def test_a_bad_page_is_a_400(self, client, corpus, path, page, message):
+        response = get(client, path, f"page={page}")
+        assert response.status_code == 400
+        assert any(message in error for error in response.json()["errors"]["page"])
+
+    def test_the_csv_streams_every_row(self, client, corpus):
+        response = get(client, STATISTICS_CSV)
+        assert response.streaming
+        assert len(csv_rows(response)) == 120

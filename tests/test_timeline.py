@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from briefings.models import Status
+from briefings.views import PAGE_SIZE
 
-from .factories import make_corpus
+from .factories import make_category, make_corpus, make_speech
 
 pytestmark = pytest.mark.django_db
 
@@ -181,6 +182,10 @@ class TestBadInput:
             ("from=99999999999999999999", "Enter a year up to 2100", ALL_SLUGS),
             ("from=2024&to=2017", "“To” (2017) is before “from” (2024), so the year range was ignored.", ALL_SLUGS),
             ("q=" + "x" * 5000, "Search text can be at most 200 characters (this has 5000)", ALL_SLUGS),
+            ("page=abc", "Enter a page number such as 2. The first page is shown.", ALL_SLUGS),
+            ("page=0", "Pages are numbered from 1. The first page is shown.", ALL_SLUGS),
+            ("page=99999999999999999999", "There is no such page. The first page is shown.", ALL_SLUGS),
+            ("page=2", "There is no page 2 of these briefings. The first page is shown.", ALL_SLUGS),
             # A bad value in one facet does not drop the valid others.
             ("country=narnia&kind=interview", "There is no country “narnia”", {"bbc-radio-interview-2021-09"}),
         ],
@@ -200,7 +205,7 @@ class TestBadInput:
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
     def test_unknown_parameters_are_dropped_from_the_url(self, client, seeded):
-        response = client.get("/?colour=blue&country=iran&page=-1")
+        response = client.get("/?colour=blue&country=iran&sort=-1")
         assert response["Location"] == "?country=iran"
         assert len(shown_slugs(client.get(response["Location"]))) == 2
 
@@ -216,20 +221,22 @@ def test_no_match_offers_to_remove_the_most_restrictive_filter(client, seeded):
     assert 'href="?speaker=andrew-parker">Remove that filter</a>' in html
 
 
-@pytest.mark.parametrize("size", [3, 30])
+@pytest.mark.parametrize("size", [3, 60])
 @pytest.mark.parametrize(
     "query, headers, expected_queries",
     [
-        # 4 option lists, 1 list of briefings + 6 prefetches (threats, countries, assessments and their
-        # countries, statistics and their countries), 5 facet aggregates (threats counted twice: direct
-        # and grouped under parents; countries, speakers, kinds), 1 change-over-time query.
-        ("", {}, 17),
+        # 4 option lists; 1 count of briefings per year (which plans the pages); 1 page of briefings
+        # + 6 prefetches (threats, countries, assessments and their countries, statistics and their
+        # countries); 2 for the digests of the page's years (figures and judgements per threat);
+        # 5 facet aggregates (threats counted twice: direct and grouped under parents; countries,
+        # speakers, kinds); 2 for the change-over-time matrix (cells counted, then the judgements shown).
+        ("", {}, 21),
         # The same, plus one query each to validate the two slug filters.
-        ("?country=c0&threat=t-parent", {}, 19),
+        ("?country=c0&threat=t-parent", {}, 23),
         # The htmx fragment needs the same data: results and out-of-band facet counts.
-        ("?country=c0&threat=t-parent", {"HX-Request": "true"}, 19),
+        ("?country=c0&threat=t-parent", {"HX-Request": "true"}, 23),
         # A search adds one query: the matching passages shown on the cards.
-        ("?q=plots", {}, 18),
+        ("?q=plots", {}, 22),
     ],
 )
 def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_assert_num_queries, size, query,
@@ -237,7 +244,19 @@ def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_a
     make_corpus(size)
     with django_assert_num_queries(expected_queries):
         response = client.get(reverse("briefings:timeline") + query, headers=headers)
-    assert len(shown_slugs(response)) == size
+    # make_corpus puts size/20 briefings in each of 20 years: whole years fill a page of at most 20.
+    per_year = max(1, size // 20)
+    assert len(shown_slugs(response)) == min(size, PAGE_SIZE // per_year * per_year)
+
+
+@pytest.mark.parametrize("size", [30, 60])
+def test_an_older_page_loaded_by_htmx_costs_a_fixed_number_of_queries(client, django_assert_num_queries, size):
+    """4 option lists, the year counts, the page of briefings with its 6 prefetches and the 2
+    digest aggregates: no facet counts or matrix, which the page already shows."""
+    make_corpus(size)
+    with django_assert_num_queries(14):
+        response = client.get("/?page=2", headers={"HX-Request": "true"})
+    assert shown_slugs(response)
 
 
 def test_the_timeline_links_to_the_feed_and_exports_of_its_filters(client, seeded):
@@ -245,3 +264,120 @@ def test_the_timeline_links_to_the_feed_and_exports_of_its_filters(client, seede
     assert 'href="/feed/?threat=cyber&amp;country=iran"' in html
     assert 'href="/statistics.csv?threat=cyber&amp;country=iran"' in html
     assert 'href="/api/statistics.json?threat=cyber&amp;country=iran"' in html
+
+
+def older_link(response):
+    match = re.search(r'<p class="older"><a href="([^"]+)" hx-get="([^"]+)" hx-trigger="revealed"', response.content.decode())
+    return match and match.group(1).replace("&amp;", "&")
+
+
+class TestPages:
+    """The timeline shows about PAGE_SIZE briefings at a time, whole years where they fit."""
+
+    @pytest.fixture
+    def corpus(self, db, monkeypatch):
+        """With pages of 20: 25 briefings in each of 2024 and 2023, 3 in 2022, 2 undated: 55 in all, alternately
+        about plots and spies, each with one figure about its threat."""
+        import datetime
+
+        from .factories import make_statistic
+
+        monkeypatch.setattr("briefings.views.PAGE_SIZE", 20)
+        threat = make_category(slug="spies", name="Spies")
+        other = make_category(slug="plots", name="Plots")
+        for year, count in ((2024, 25), (2023, 25), (2022, 3), (None, 2)):
+            for day in range(count):
+                speech = make_speech(date=datetime.date(year, 1, 1 + day) if year else None,
+                                     threats=[threat] if day % 2 else [other], slug=f"b-{year}-{day:02d}")
+                make_statistic(speech=speech, threat=threat if day % 2 else other)
+
+    def test_pages_follow_each_other_without_gaps_or_repeats(self, client, corpus):
+        seen, headings, url = [], [], "/"
+        while url:
+            response = client.get(url)
+            assert response.status_code == 200
+            seen += sorted(shown_slugs(response))
+            headings.append(year_headings(response))
+            url = older_link(response)
+        assert len(seen) == len(set(seen)) == 55
+        # 2024 and 2023 are longer than a page, so they are split; 2022 and the undated are whole.
+        assert headings == [["2024"], ["2024-2", "2023"], ["2023-3", "2022", "undated"]]
+
+    def test_a_continued_year_says_so_and_its_digest_counts_the_whole_year(self, client, corpus):
+        first = client.get("/").content.decode()
+        assert "25 briefings, mostly about Plots, Spies" in first
+        second = client.get("/?page=2").content.decode()
+        assert "2024 <span class=\"continued\">(continued)</span>" in second
+        assert "25 briefings, mostly about" in second  # 2023 starts on this page
+        assert '<p class="newer"><a href="/">Newer briefings</a></p>' in second
+
+    def test_undated_briefings_come_after_the_last_dated_year(self, client, corpus):
+        response = client.get("/?page=3")
+        assert year_headings(response) == ["2023-3", "2022", "undated"]
+        assert "2 briefings" in response.content.decode()
+        assert older_link(response) is None
+
+    def test_filters_apply_to_every_page_and_the_links_keep_them(self, client, corpus):
+        response = client.get("/?threat=spies")
+        assert 'id="result-summary"' in response.content.decode()
+        assert "26 briefings match" in response.content.decode()  # 12 + 12 + 1 + 1
+        assert older_link(response) == "/?threat=spies&page=2"
+        assert all(int(slug.rsplit("-", 1)[1]) % 2 for slug in shown_slugs(client.get(older_link(response))))
+
+    def test_htmx_loads_the_next_years_in_place_of_the_link(self, client, corpus):
+        response = client.get("/?page=2", headers={"HX-Request": "true"})
+        html = response.content.decode()
+        assert "<html" not in html and '<form id="filters"' not in html and "hx-swap-oob" not in html
+        assert "Newer briefings" not in html
+        assert 'class="matrix"' not in html
+        assert len(shown_slugs(response)) == 20
+        assert older_link(response) == "/?page=3"
+        assert response["Vary"] == "HX-Request"
+        assert "HX-Push-Url" not in response
+
+    def test_a_filter_change_through_htmx_starts_at_the_first_page(self, client, corpus):
+        response = client.get("/?threat=spies", headers={"HX-Request": "true"})
+        assert response["HX-Push-Url"] == "/?threat=spies"
+        assert "hx-swap-oob" in response.content.decode()
+
+    def test_chips_and_exports_leave_the_page_out(self, client, corpus):
+        html = client.get("/?threat=spies&page=2").content.decode()
+        assert 'href="/" aria-label="Remove filter Threat: Spies"' in html
+        assert 'href="/statistics.csv?threat=spies"' in html
+
+
+def test_a_crowded_matrix_cell_counts_its_judgements_and_links_to_them(client, db):
+    import datetime
+
+    from .factories import make_assessment
+
+    threat = make_category(slug="spies", name="Spies")
+    for day, trend in enumerate(["rising", "rising", "falling", "", "steady"]):
+        speech = make_speech(date=datetime.date(2020, 1, 1 + day), threats=[threat])
+        make_assessment(speech=speech, threat=threat, summary=f"Judgement {day}.", trend=trend)
+    speech = make_speech(date=datetime.date(2021, 1, 1), threats=[threat])
+    make_assessment(speech=speech, threat=threat, summary="Judgement 2021.")
+    html = client.get("/").content.decode()
+    matrix = html[html.index('<table class="matrix">'):html.index("</table>")]
+    assert re.findall(r"Judgement (\w+)\.", matrix) == ["2021"]
+    assert '<a class="judgement-count" href="?threat=spies&amp;from=2020&amp;to=2020">5 judgements</a>' in matrix
+    assert "▲2</span>" in matrix and "▶1</span>" in matrix and "▼1</span>" in matrix
+
+
+
+@pytest.mark.parametrize(
+    "counts, pages",
+    [
+        ([], [(0, 0)]),
+        ([(2024, 2), (2021, 2), (2017, 1), (None, 1)], [(0, 6)]),
+        # Whole years while they fit; the next one starts a page.
+        ([(2024, 15), (2023, 10), (None, 3)], [(0, 15), (15, 13)]),
+        # A long year tops up the current page, fills pages and shares its last one.
+        ([(2024, 5), (2023, 50), (2022, 4)], [(0, 20), (20, 20), (40, 19)]),
+        ([(2024, 20), (2023, 40)], [(0, 20), (20, 20), (40, 20)]),
+    ],
+)
+def test_plan_pages(counts, pages):
+    from briefings.selectors import plan_pages
+
+    assert plan_pages(counts, 20) == pages

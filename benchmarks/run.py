@@ -1,0 +1,149 @@
+"""Benchmarks: how each page's server time and queries change with the number of briefings.
+
+For SQLite (benchmarks/bench.sqlite3) and PostgreSQL (database threat_briefings_bench, created
+and dropped here), for the curated seed alone and with 1,000 and 10,000 synthetic briefings
+(`manage.py generate_synthetic`), each page is requested through Django's test Client in a
+process of its own: WARMUP requests, then REPEAT timed ones (fewer for the CSV, which streams
+every row). Server time is the whole request through the middleware, view and template,
+including reading a streamed body; no network. Queries are counted in one more request.
+
+Each time is also shown as a ratio to /healthz measured in the same process (machines here
+are shared and noisy, so ratios measured together mean more than milliseconds) and to the
+same page on the seed data. Targets: queries do not grow with N; at 10,000 briefings every
+page within 2x of its seed-data time and within 10x of the floor.
+
+    make bench                         # or: .venv/bin/python benchmarks/run.py
+    BENCH_SIZES=0,1000 make bench      # fewer sizes
+    BENCH_BACKENDS=sqlite make bench   # one database
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SQLITE_PATH = ROOT / "benchmarks" / "bench.sqlite3"
+POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+POSTGRES_DATABASE = "threat_briefings_bench"
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "0,1000,10000").split(",")]
+BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
+WARMUP, REPEAT, REPEAT_SLOW = 3, 15, 5
+
+PAGES = [
+    ("floor /healthz", "/healthz", {}),
+    ("timeline /", "/", {}),
+    ("timeline, threat + country", "/?threat=terrorism&country=iran", {}),
+    ("same, htmx fragment", "/?threat=terrorism&country=iran", {"HX-Request": "true"}),
+    ("briefing page", "/briefings/annual-threat-update-2024/", {}),
+    ("search /?q=encryption", "/?q=encryption", {}),
+    ("explorer /statistics/", "/statistics/", {}),
+    ("/api/statistics.json", "/api/statistics.json", {}),
+    ("/statistics.csv (streamed, all rows)", "/statistics.csv", {}),
+]
+SLOW = {"/statistics.csv"}
+
+
+def measure():
+    """In a child process whose DATABASE_URL is the benchmark database: time every page."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "briefings.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+
+    def fetch(url, headers):
+        response = client.get(url, headers=headers)
+        body = response.getvalue()
+        assert response.status_code == 200, (url, response.status_code)
+        return body
+
+    results = []
+    for label, url, headers in PAGES:
+        for _ in range(WARMUP):
+            fetch(url, headers)
+        times = []
+        for _ in range(REPEAT_SLOW if url in SLOW else REPEAT):
+            started = time.perf_counter()
+            body = fetch(url, headers)
+            times.append(time.perf_counter() - started)
+        with CaptureQueriesContext(connection) as queries:
+            fetch(url, headers)
+        times.sort()
+        results.append({
+            "label": label,
+            "median": statistics.median(times) * 1000,
+            "p95": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] * 1000,
+            "queries": len(queries.captured_queries),
+            "bytes": len(body),
+        })
+    print(json.dumps(results))
+
+
+def run(command, env):
+    subprocess.run(command, env=env, cwd=ROOT, check=True)
+
+
+def postgres(sql):
+    import psycopg
+
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(sql)
+
+
+def prepare(backend, size):
+    """A fresh benchmark database with the seed and `size` synthetic briefings; its environment."""
+    env = {**os.environ, "DEBUG": "0", "DJANGO_ENV": "development", "CONN_MAX_AGE": "600"}
+    if backend == "sqlite":
+        for path in SQLITE_PATH.parent.glob(SQLITE_PATH.name + "*"):
+            path.unlink()
+        env["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
+    else:
+        postgres(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE}")
+        postgres(f"CREATE DATABASE {POSTGRES_DATABASE}")
+        env["DATABASE_URL"] = f"{POSTGRES_SERVER}/{POSTGRES_DATABASE}"
+    python = sys.executable
+    run([python, "manage.py", "migrate", "--noinput", "-v0"], env)
+    started = time.perf_counter()
+    run([python, "manage.py", "generate_synthetic", "--briefings", str(size), "-v0"], env)
+    return env, time.perf_counter() - started
+
+
+def main():
+    rows, notes = [], []
+    for backend in BACKENDS:
+        seed_times = {}
+        for size in SIZES:
+            env, built = prepare(backend, size)
+            notes.append(f"{backend}: seed + {size:,} synthetic briefings generated in {built:.1f}s")
+            print(f"== {backend}, seed + {size:,} synthetic briefings (built in {built:.1f}s)", file=sys.stderr)
+            output = subprocess.run([sys.executable, __file__, "--measure"], env=env, cwd=ROOT, check=True,
+                                    capture_output=True, text=True).stdout
+            results = json.loads(output.strip().splitlines()[-1])
+            floor = results[0]["median"]
+            for result in results:
+                seed_times.setdefault(result["label"], result["median"])
+                rows.append((backend, size, result, result["median"] / floor, result["median"] / seed_times[result["label"]]))
+        if backend == "postgresql":
+            postgres(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE}")
+
+    print("| database | synthetic briefings | page | median ms | p95 ms | queries | × floor | × seed |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    for backend, size, result, to_floor, to_seed in rows:
+        print(f"| {backend} | {size:,} | {result['label']} | {result['median']:.1f} | {result['p95']:.1f} "
+              f"| {result['queries']} | {to_floor:.0f} | {to_seed:.1f} |")
+    print()
+    for note in notes:
+        print(f"- {note}")
+
+
+if __name__ == "__main__":
+    measure() if "--measure" in sys.argv else main()
