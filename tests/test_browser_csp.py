@@ -39,6 +39,9 @@ ADMIN_PAGES = [
     "/admin/briefings/statistic/",
     "/admin/briefings/speaker/add/",
     "/admin/axes/accessattempt/",
+    "/admin/briefings/speech/add/",
+    "/admin/briefings/speech/import/",
+    "/admin/briefings/statistic/33/history/",
 ]
 
 PASSWORD = "a-long-and-correct-password"
