@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from django.db.models import F, Q
-from django.http import HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
