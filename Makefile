@@ -62,6 +62,7 @@ backup: install
 restore: migrate
 	@test -n "$(FILE)" || (echo "Usage: make restore FILE=backups/<file>.xml.gz" >&2; exit 2)
 	$(BIN)/python manage.py restore --no-input "$(FILE)"
+
 # Server time and queries per page at the seed, 1,000 and 10,000 synthetic briefings, on SQLite
 # (benchmarks/bench.sqlite3) and PostgreSQL (threat_briefings_bench on BENCH_POSTGRES_URL,
 # default postgres://postgres@127.0.0.1:5432, created and dropped). Not part of CI; ~5 minutes.
