@@ -64,7 +64,7 @@ def test_imported_drafts_stay_off_every_public_page_until_published(client, seed
 
     def public_ids():
         exported = {row["id"] for row in client.get("/api/statistics.json").json()["results"]}
-        rows = csv.DictReader(io.StringIO(client.get("/statistics.csv").content.decode()))
+        rows = csv.DictReader(io.StringIO(b"".join(client.get("/statistics.csv").streaming_content).decode()))
         assert exported == {int(row["id"]) for row in rows}
         page = client.get(speech.get_absolute_url()).content.decode()
         explorer = client.get("/statistics/").content.decode()
