@@ -15,6 +15,10 @@ page within 2x of its seed-data time and within 10x of the floor.
     make bench                         # or: .venv/bin/python benchmarks/run.py
     BENCH_SIZES=0,1000 make bench      # fewer sizes
     BENCH_BACKENDS=sqlite make bench   # one database
+    BENCH_PAGES=search,statistics make bench   # only the pages whose label contains one of these
+
+    # Time the pages of an existing database, without building one:
+    DATABASE_URL=... .venv/bin/python benchmarks/run.py --measure
 """
 
 import json
@@ -45,6 +49,10 @@ PAGES = [
     ("/statistics.csv (streamed, all rows)", "/statistics.csv", {}),
 ]
 SLOW = {"/statistics.csv"}
+# The floor (/healthz) is always measured: the ratios need it.
+_CHOSEN = [part for part in os.environ.get("BENCH_PAGES", "").split(",") if part]
+if _CHOSEN:
+    PAGES = PAGES[:1] + [page for page in PAGES[1:] if any(part in page[0] for part in _CHOSEN)]
 
 
 def measure():

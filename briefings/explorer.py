@@ -110,7 +110,7 @@ def _series(statistics):
     measures = (
         statistics.order_by()
         .values_list("measure")
-        .annotate(figures=Count("id"), briefings=Count("speech", distinct=True))
+        .annotate(figures=Count("*"), briefings=Count("speech", distinct=True))
         .filter(briefings__gte=2)
         .order_by("measure")
     )
@@ -133,7 +133,10 @@ def statistics_explorer(request):
     filters = form.filters()
     speeches = selectors.filter_speeches(categories=options["categories"], **filters)
     measure = form.cleaned_data.get("measure") or ""
-    statistics = Statistic.objects.published().filter(speech__in=speeches)
+    statistics = Statistic.objects.published()
+    if speeches.query.where:
+        # Unfiltered, every briefing matches: `speech__in` them all would only slow each query down.
+        statistics = statistics.filter(speech__in=speeches)
     if measure:
         statistics = statistics.filter(measure=measure)
     table = _sorted(statistics.select_related("speech__speaker").defer("speech__summary"), form.cleaned_data.get("sort"))
@@ -147,7 +150,7 @@ def statistics_explorer(request):
     filter_query = query.copy()
     filter_query.pop("page", None)
     measures = (
-        Statistic.objects.published().values_list("measure").annotate(n=Count("id")).order_by("measure")
+        Statistic.objects.published().values_list("measure").annotate(n=Count("*")).order_by("measure")
     )
 
     def page_url(n):

@@ -237,7 +237,8 @@ class Statistic(models.Model):
             models.CheckConstraint(condition=~Q(value_text=""), name="statistic_has_value_text"),
             models.UniqueConstraint(fields=["speech", "measure", "value"], name="unique_statistic_per_speech_measure_value"),
         ]
-        indexes = [models.Index(fields=["status", "measure"], name="statistic_status_measure_idx")]
+        # With the briefing: the explorer's per-measure counts read the index alone.
+        indexes = [models.Index(fields=["status", "measure", "speech"], name="statistic_measure_speech_idx")]
 
     def __str__(self):
         return f"{self.value_text} {self.measure}"

@@ -44,6 +44,20 @@ def uses_full_text():
     return connection.vendor == "postgresql"
 
 
+def paragraph_matches(q):
+    """Paragraphs matching `q`, unordered and unranked: for finding which briefings match."""
+    if uses_full_text():
+        query = SearchQuery(q, config="english", search_type="websearch")
+        return SourceParagraph.objects.annotate(search=SearchVector("text", config="english")).filter(search=query)
+    words = terms(q)
+    if not words:
+        return SourceParagraph.objects.none()
+    condition = Q()
+    for word in words:
+        condition &= Q(text__icontains=word)
+    return SourceParagraph.objects.filter(condition)
+
+
 def matching_paragraphs(q):
     """Paragraphs matching `q`, best first."""
     if uses_full_text():

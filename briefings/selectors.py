@@ -7,14 +7,30 @@ number of options or briefings.
 """
 
 import datetime
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Aggregate, CharField, Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    BigAutoField,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Lookup,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+)
 from django.db.models.functions import Coalesce, ExtractYear
 
 from .models import Assessment, Country, Speaker, Speech, Statistic, Status, ThreatCategory
-from .search import highlight, matching_paragraphs
+from .search import highlight, matching_paragraphs, paragraph_matches
 
 
 class Year(Func):
@@ -36,6 +52,22 @@ class Year(Func):
         )
 
 
+@BigAutoField.register_lookup
+class AnyOf(Lookup):
+    """`pk__any_of=[ids]`: the ids as one parameter, not one each as `__in` sends them. Thousands
+    of ids (a search matching most briefings) make `IN (1, 2, …)` slow to send and parse in each
+    of the queries a page runs, and would pass SQLite's limit on parameters."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, [int(pk) for pk in self.rhs]]
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps([int(pk) for pk in self.rhs])]
+
+
 FACETS = ("threats", "countries", "speaker", "kind", "year_from", "year_to", "q")
 
 
@@ -46,9 +78,11 @@ def expand_threats(threats, categories):
 
 
 def filter_speeches(*, categories, threats=(), countries=(), speaker=None, kind="", year_from=None, year_to=None,
-                    q=""):
+                    q="", matched_ids=None):
     """Briefings matching every given filter. `categories` is the full category list, used
-    to include children of a chosen parent without another query."""
+    to include children of a chosen parent without another query. `matched_ids`, when given,
+    is `matching_speech_ids(q)` worked out already: a page that filters by `q` in many queries
+    runs the text search once rather than inside each of them."""
     speeches = Speech.objects.all()
     if threats:
         threat_ids = expand_threats(threats, categories)
@@ -67,9 +101,27 @@ def filter_speeches(*, categories, threats=(), countries=(), speaker=None, kind=
         speeches = speeches.filter(date__year__gte=year_from)
     if year_to is not None:
         speeches = speeches.filter(date__year__lte=year_to)
-    if q:
+    if q and matched_ids is not None:
+        # pk=None matches nothing but still runs, so the number of queries does not depend on the data.
+        speeches = speeches.filter(Q(pk__any_of=matched_ids) if matched_ids else Q(pk=None))
+    elif q:
         speeches = speeches.filter(text_matches(q))
     return speeches
+
+
+def matching_speech_ids(q):
+    """The ids of the briefings that `text_matches(q)`, in one query: a union of the briefings
+    with a matching paragraph, title or summary, published figure or published judgement."""
+    parts = [
+        paragraph_matches(q).order_by().values_list("speech_id"),
+        Speech.objects.filter(Q(title__icontains=q) | Q(summary__icontains=q)).order_by().values_list("id"),
+        Statistic.objects.published().filter(Q(quote__icontains=q) | Q(measure__icontains=q)).order_by()
+        .values_list("speech_id"),
+        Assessment.objects.published().filter(Q(quote__icontains=q) | Q(summary__icontains=q)).order_by()
+        .values_list("speech_id"),
+    ]
+    parts = [part for part in parts if not part.query.is_empty()]
+    return sorted({speech_id for (speech_id,) in parts[0].union(*parts[1:])})
 
 
 def text_matches(q):
@@ -110,11 +162,13 @@ class FacetCounts:
     kinds: dict
 
 
-def facet_counts(filters, categories):
-    """Counts for every facet option, each applying the other active filters."""
+def facet_counts(filters, categories, matched_ids=None):
+    """Counts for every facet option, each applying the other active filters (`matched_ids`:
+    see filter_speeches)."""
 
     def others(facet):
-        return filter_speeches(categories=categories, **{k: v for k, v in filters.items() if k != facet})
+        return filter_speeches(categories=categories, matched_ids=matched_ids,
+                               **{k: v for k, v in filters.items() if k != facet})
 
     threat_links = Speech.threats.through.objects.filter(speech__in=others("threats"))
     direct = dict(
@@ -307,7 +361,11 @@ def filter_statistics(speeches, *, measure=""):
     rows, so it can be streamed. Each row carries its briefing, speaker, threat and source
     (without the source's long text) and `country_ids`, its countries' ids joined by commas
     (a subquery, not a prefetch, which would cost a query per chunk when streaming)."""
-    statistics = Statistic.objects.published().filter(speech__in=speeches)
+    statistics = Statistic.objects.published()
+    if speeches.query.where or connection.vendor != "postgresql":
+        # Unfiltered, every briefing matches: on PostgreSQL `speech__in` them all would only slow the
+        # query down (measured; SQLite's planner does better with it).
+        statistics = statistics.filter(speech__in=speeches)
     if measure:
         statistics = statistics.filter(measure=measure)
     country_ids = (

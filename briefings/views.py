@@ -195,7 +195,9 @@ def timeline(request):
     options = selectors.filter_options()
     filters = form.filters()
     categories = options["categories"]
-    matching = selectors.filter_speeches(categories=categories, **filters)
+    # The text search runs once, in one query; every query below filters by the ids it found.
+    matched_ids = selectors.matching_speech_ids(filters["q"]) if filters["q"] else None
+    matching = selectors.filter_speeches(categories=categories, matched_ids=matched_ids, **filters)
     threat_ids = selectors.expand_threats(filters["threats"], categories) if filters["threats"] else set()
     country_ids = {country.pk for country in filters["countries"]}
 
@@ -234,7 +236,7 @@ def timeline(request):
         "options": options,
         "kinds": Speech.Kind.choices,
         "selected": selected_values(query),
-        "counts": selectors.facet_counts(filters, categories),
+        "counts": selectors.facet_counts(filters, categories, matched_ids),
         "result_count": sum(count for _year, count in counts),
         "chips": chips,
         "matrix_years": years,
