@@ -119,10 +119,9 @@ def import_document(data, *, name, speaker, date, title, kind, publisher="MI5", 
     text = read_text(data)
     speaker_row, day = _check_arguments(speaker, date, title, kind, language)
     with transaction.atomic():
-        same_text = _held_copy(text, speaker_row)
+        same_text, match, similarity = _compare_with_held_sources(text, speaker_row)
         if same_text:
             return ImportResult(speech=same_text.speech, source=same_text, outcome="unchanged")
-        match, similarity = _closest_source(text, speaker_row)
         if match and similarity >= REPUBLICATION_THRESHOLD:
             source = Source.objects.create(
                 speech=match.speech, slug=_unique_slug(Source, f"{match.speech.slug}-{publisher}"), publisher=publisher,
@@ -140,29 +139,24 @@ def import_document(data, *, name, speaker, date, title, kind, publisher="MI5", 
                                 publisher=publisher, url=url, language=language)
 
 
-def _held_copy(text, speaker):
-    wanted = normalise_whitespace(text)
-    for source in Source.objects.filter(speech__speaker=speaker).select_related("speech"):
-        if normalise_whitespace(source.text) == wanted:
-            return source
-    return None
-
-
 def _shingles(text):
     words = re.findall(r"\w+", text.lower())
     return {tuple(words[i:i + SHINGLE_WORDS]) for i in range(max(len(words) - SHINGLE_WORDS + 1, 1))}
 
 
-def _closest_source(text, speaker):
-    """The same speaker's source sharing the most five-word phrases with the text, and that share."""
-    wanted = _shingles(text)
+def _compare_with_held_sources(text, speaker):
+    """In one pass over the same speaker's sources: the one holding exactly this text (whitespace
+    aside), if any; and the one sharing the most five-word phrases with it, with that share."""
+    wanted_text, wanted = normalise_whitespace(text), _shingles(text)
     best, best_share = None, 0.0
     for source in Source.objects.filter(speech__speaker=speaker).select_related("speech"):
+        if normalise_whitespace(source.text) == wanted_text:
+            return source, source, 1.0
         held = _shingles(source.text)
         share = len(wanted & held) / min(len(wanted), len(held))
         if share > best_share:
             best, best_share = source, share
-    return best, best_share
+    return None, best, best_share
 
 
 def _unique_slug(model, text):

@@ -44,11 +44,16 @@ def uses_full_text():
     return connection.vendor == "postgresql"
 
 
+def _english_query(q):
+    return SearchQuery(q, config="english", search_type="websearch")
+
+
 def paragraph_matches(q):
     """Paragraphs matching `q`, unordered and unranked: for finding which briefings match."""
     if uses_full_text():
-        query = SearchQuery(q, config="english", search_type="websearch")
-        return SourceParagraph.objects.annotate(search=SearchVector("text", config="english")).filter(search=query)
+        return SourceParagraph.objects.annotate(search=SearchVector("text", config="english")).filter(
+            search=_english_query(q)
+        )
     words = terms(q)
     if not words:
         return SourceParagraph.objects.none()
@@ -59,22 +64,11 @@ def paragraph_matches(q):
 
 
 def matching_paragraphs(q):
-    """Paragraphs matching `q`, best first."""
+    """Paragraphs matching `q`, best first (on SQLite, which cannot rank, in text order)."""
     if uses_full_text():
-        vector = SearchVector("text", config="english")
-        query = SearchQuery(q, config="english", search_type="websearch")
-        return (
-            SourceParagraph.objects.annotate(search=vector, rank=SearchRank(vector, query))
-            .filter(search=query)
-            .order_by("-rank", "number")
-        )
-    words = terms(q)
-    if not words:
-        return SourceParagraph.objects.none()
-    condition = Q()
-    for word in words:
-        condition &= Q(text__icontains=word)
-    return SourceParagraph.objects.filter(condition).order_by("number")
+        rank = SearchRank(SearchVector("text", config="english"), _english_query(q))
+        return paragraph_matches(q).annotate(rank=rank).order_by("-rank", "number")
+    return paragraph_matches(q).order_by("number")
 
 
 def _term_pattern(q):

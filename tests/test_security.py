@@ -66,7 +66,7 @@ storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.stat
 with override_settings(STORAGES=storages):
     login = client.get("/admin/login/", secure=True)
 print(json.dumps({
-    "debug": __import__("django.conf").conf.settings.DEBUG,
+    "debug": settings.DEBUG,
     "plain": [plain.status_code, plain.get("Location", "")],
     "headers": dict(secure.headers),
     "csrf_cookie": {key: str(value) for key, value in login.cookies["csrftoken"].items()},
