@@ -4,8 +4,10 @@ For SQLite (benchmarks/bench.sqlite3) and PostgreSQL (database threat_briefings_
 and dropped here), for the curated seed alone and with 1,000 and 10,000 synthetic briefings
 (`manage.py generate_synthetic`), each page is requested through Django's test Client in a
 process of its own: WARMUP requests, then REPEAT timed ones (fewer for the CSV, which streams
-every row). Server time is the whole request through the middleware, view and template,
-including reading a streamed body; no network. Queries are counted in one more request.
+every row), first cold (the page cache emptied before each, so the view builds the page) and
+then warm (served from the page cache, as repeat requests are until the content changes).
+Server time is the whole request through the middleware, view and template, including reading
+a streamed body; no network. Queries are counted in one more request.
 
 Each time is also shown as a ratio to /healthz measured in the same process (machines here
 are shared and noisy, so ratios measured together mean more than milliseconds) and to the
@@ -56,43 +58,52 @@ if _CHOSEN:
 
 
 def measure():
-    """In a child process whose DATABASE_URL is the benchmark database: time every page."""
+    """In a child process whose DATABASE_URL is the benchmark database: time every page, cold
+    (the page cache emptied before each request, so the view builds the page) and warm (served
+    from the page cache, as a repeat request is until the content changes)."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "briefings.settings")
     import django
 
     django.setup()
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
 
-    def fetch(url, headers):
+    def fetch(url, headers, cold):
+        if cold:
+            cache.clear()
+        started = time.perf_counter()
         response = client.get(url, headers=headers)
         body = response.getvalue()
+        elapsed = time.perf_counter() - started
         assert response.status_code == 200, (url, response.status_code)
-        return body
+        return elapsed, body
 
-    results = []
-    for label, url, headers in PAGES:
+    def timed(url, headers, cold):
         for _ in range(WARMUP):
-            fetch(url, headers)
-        times = []
-        for _ in range(REPEAT_SLOW if url in SLOW else REPEAT):
-            started = time.perf_counter()
-            body = fetch(url, headers)
-            times.append(time.perf_counter() - started)
+            fetch(url, headers, cold)
+        times = sorted(fetch(url, headers, cold)[0] for _ in range(REPEAT_SLOW if url in SLOW else REPEAT))
+        if cold:
+            cache.clear()
         with CaptureQueriesContext(connection) as queries:
-            fetch(url, headers)
-        times.sort()
-        results.append({
-            "label": label,
+            _elapsed, body = fetch(url, headers, cold=False)
+        return {
             "median": statistics.median(times) * 1000,
             "p95": times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] * 1000,
             "queries": len(queries.captured_queries),
             "bytes": len(body),
-        })
+        }
+
+    results = []
+    for label, url, headers in PAGES:
+        # The CSV streams and is never cached, and /healthz is not cached either: one timing each.
+        cached = url not in SLOW and url != "/healthz"
+        results.append({"label": label, "cold": timed(url, headers, cold=True),
+                        "warm": timed(url, headers, cold=False) if cached else None})
     print(json.dumps(results))
 
 
@@ -136,18 +147,33 @@ def main():
             output = subprocess.run([sys.executable, __file__, "--measure"], env=env, cwd=ROOT, check=True,
                                     capture_output=True, text=True).stdout
             results = json.loads(output.strip().splitlines()[-1])
-            floor = results[0]["median"]
+            floor = results[0]["cold"]["median"]
             for result in results:
-                seed_times.setdefault(result["label"], result["median"])
-                rows.append((backend, size, result, result["median"] / floor, result["median"] / seed_times[result["label"]]))
+                for state in ("cold", "warm"):
+                    if result[state]:
+                        seed_times.setdefault((result["label"], state), result[state]["median"])
+                rows.append((backend, size, result, floor, seed_times))
         if backend == "postgresql":
             postgres(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE}")
 
-    print("| database | synthetic briefings | page | median ms | p95 ms | queries | × floor | × seed |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
-    for backend, size, result, to_floor, to_seed in rows:
-        print(f"| {backend} | {size:,} | {result['label']} | {result['median']:.1f} | {result['p95']:.1f} "
-              f"| {result['queries']} | {to_floor:.0f} | {to_seed:.1f} |")
+    print("Cold: the page cache emptied before each request, so the view builds the page. Warm: a repeat")
+    print("request, served from the page cache until the content changes. Ratios: × the floor (/healthz,")
+    print("same run) and × the same page on the seed data.")
+    print()
+    print("| database | synthetic briefings | page | cold median ms | cold p95 ms | queries | × floor | × seed "
+          "| warm median ms | warm p95 ms | queries | × floor | × seed |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for backend, size, result, floor, seed_times in rows:
+        cells = []
+        for state in ("cold", "warm"):
+            timing = result[state]
+            if timing is None:
+                cells.append("— | — | — | — | —")
+                continue
+            to_seed = timing["median"] / seed_times[(result["label"], state)]
+            cells.append(f"{timing['median']:.1f} | {timing['p95']:.1f} | {timing['queries']} "
+                         f"| {timing['median'] / floor:.0f} | {to_seed:.1f}")
+        print(f"| {backend} | {size:,} | {result['label']} | {' | '.join(cells)} |")
     print()
     for note in notes:
         print(f"- {note}")

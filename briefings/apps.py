@@ -7,9 +7,11 @@ class BriefingsConfig(AppConfig):
     verbose_name = "Threat briefings"
 
     def ready(self):
+        from . import pagecache
         from .models import Source
 
         post_save.connect(_index_saved_source, sender=Source, dispatch_uid="index_saved_source")
+        pagecache.connect_signals()
 
 
 def _index_saved_source(sender, instance, **kwargs):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from . import selectors
 from .forms import ExplorerForm
 from .models import Statistic
+from .pagecache import cached_page
 from .views import canonical_query, selected_values
 
 FIGURES_PER_PAGE = 100
@@ -124,6 +125,7 @@ def _series(statistics):
 
 
 @require_GET
+@cached_page
 def statistics_explorer(request):
     query = canonical_query(request.GET, extra=("measure", "sort", "page"))
     if len(query.urlencode()) < len(request.GET.urlencode()):

@@ -36,6 +36,7 @@ from django.views.decorators.http import require_GET
 from . import selectors
 from .forms import StatisticFilterForm, TimelineFilterForm
 from .models import Country, Speech, Status, ThreatCategory
+from .pagecache import cached_page
 
 SITE_NAME = "Threat Briefings"
 API_PAGE_SIZE = 100
@@ -197,6 +198,7 @@ def _paged(request, form, rows):
 
 
 @require_GET
+@cached_page
 def statistics_json(request):
     """Published statistics matching the filters, a page of API_PAGE_SIZE at a time."""
     form = _form(request, StatisticFilterForm)
@@ -238,6 +240,7 @@ def statistics_csv(request):
 
 
 @require_GET
+@cached_page
 def briefings_json(request):
     """Briefings matching the filters, a page of API_PAGE_SIZE at a time."""
     form = _form(request, TimelineFilterForm)
@@ -339,6 +342,7 @@ class BriefingFeed(Feed):
 
 
 @require_GET
+@cached_page
 def feed(request):
     form = _form(request, TimelineFilterForm)
     if not form.is_valid():

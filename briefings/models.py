@@ -397,3 +397,14 @@ class SourceParagraph(models.Model):
 
     def __str__(self):
         return f"{self.source.slug} ¶{self.number}"
+
+
+class ContentVersion(models.Model):
+    """One row whose token changes whenever anything a public page shows is saved or deleted
+    (see pagecache.py). Cached pages are keyed by it, so a change is public at once, in every
+    server process, whichever cache backend holds the pages."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token

@@ -97,6 +97,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Public pages are cached whole until the content changes (briefings/pagecache.py). Each
+# process keeps its own copies; the token that retires them is in the database, so any
+# number of processes stay correct. At most PAGE_CACHE_ENTRIES pages (about 100 KB each).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "TIMEOUT": 60 * 60,
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES", "300"))},
+    }
+}
+
 # django-axes checks every login against its record of failures before Django's own backend runs.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

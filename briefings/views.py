@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from . import passages, selectors
 from .forms import TimelineFilterForm
 from .models import Assessment, Attribution, Source, Speech, Statistic
+from .pagecache import cached_page
 
 PAGE_SIZE = 10  # briefings a timeline page holds, about: whole years where they fit
 HEADLINE_STATISTICS = 3
@@ -178,6 +179,7 @@ def _page_url(request, query, number):
 
 
 @require_GET
+@cached_page
 def timeline(request):
     """The matching briefings, newest year first, a page at a time (PAGE_SIZE briefings or so,
     whole years where they fit: selectors.plan_pages). Later pages are plain links, loaded in
@@ -277,6 +279,7 @@ def _matrix_links(rows, years, query):
 
 
 @require_GET
+@cached_page
 def speech_detail(request, slug):
     """One briefing: its header, the judgements and figures curated from it, the full text
     of the source it is shown from (role "primary", else the first) with every published

@@ -74,3 +74,12 @@ settings.register_profile(
 )
 settings.register_profile("thorough", parent=settings.get_profile("suite"), max_examples=500)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
+
+
+@pytest.fixture(autouse=True)
+def _empty_page_cache():
+    """Each test starts with no cached pages: a test's rolled-back transaction brings back the
+    content token an earlier test's pages may be cached under."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -6,13 +6,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 # Not backed up: rows every database rebuilds for itself (content types and permissions, on
 # migrate and flush; search paragraphs, whenever a source is saved, loads included) and
-# rows that should not outlive a restore (sessions, login lockouts and their logs).
+# rows that should not outlive a restore (sessions, login lockouts and their logs, and the
+# page cache's content token: a restore must make a new one, not bring back an old one).
 EXCLUDED = [
     "contenttypes",
     "auth.permission",
     "sessions",
     "axes",
     "briefings.sourceparagraph",
+    "briefings.contentversion",
 ]
 
 

@@ -33,6 +33,7 @@ from briefings.models import (
     ThreatCategory,
     normalise_whitespace,
 )
+from briefings.pagecache import content_changed
 from briefings.passages import paragraph_spans
 
 SLUG_PREFIX = "synthetic-"
@@ -137,6 +138,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             call_command("seed", verbosity=0)
             created = Generator(random.Random(random_seed)).generate(briefings)
+            content_changed()  # bulk_create sends no signal for the page cache
             if dry_run:
                 transaction.set_rollback(True)
         if not dry_run:
