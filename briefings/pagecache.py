@@ -5,12 +5,15 @@ matrix) cost time in proportion to the number of briefings; the answer only chan
 curator, an import or a restore changes the content. So each public page's response is kept
 in Django's cache under a key made of the request and the current `ContentVersion` token, and
 any save, delete or many-to-many change of a model a page shows replaces the token: nothing
-stale is ever served, and the old entries simply age out of the cache.
+stale is served, and the old entries simply age out of the cache.
 
 The token lives in the database, not in the cache, so every server process and every command
 (import, restore, seed) sees a change at once, whatever the cache backend. Reading it is the
-one query a cached page costs. A change made inside a transaction replaces the token inside
-the same transaction, so no other process sees the new token before the new content.
+one query a cached page costs. It is replaced once the changing transaction has committed, in
+a short transaction of its own: replacing it inside the writer's transaction would lock the
+row in the middle of every curator's save and could deadlock two of them. A reader reads the
+token before any content, so a page built from old content is never stored under a new token.
+See docs/page-cache.md.
 """
 
 import functools
@@ -18,6 +21,7 @@ import hashlib
 import uuid
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .models import (
@@ -37,11 +41,27 @@ SHOWN_RELATIONS = (Speech.threats, Speech.countries, Statistic.countries, Assess
 HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
 
 
+class _NewToken:
+    """Replaces the token when the transaction that changed the content commits. Until it has
+    run, it marks its connection as holding uncommitted changes (see `_uncommitted_change`)."""
+
+    done = False
+
+    def __call__(self):
+        self.done = True
+        ContentVersion.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4().hex})
+
+
+def _uncommitted_change(connection):
+    return any(isinstance(callback, _NewToken) and not callback.done for _ids, callback, _robust in connection.run_on_commit)
+
+
 def content_changed(**kwargs):
-    """Receiver for every change to what public pages show: a new token, so no cached page is used again."""
-    updated = ContentVersion.objects.filter(pk=1).update(token=uuid.uuid4().hex)
-    if not updated:
-        ContentVersion.objects.get_or_create(pk=1, defaults={"token": uuid.uuid4().hex})
+    """Receiver for every change to what public pages show: a new token once the change is
+    committed (at once outside a transaction), so no page cached before it is used again. One
+    replacement per transaction, however many rows it changes."""
+    if not _uncommitted_change(transaction.get_connection()):
+        transaction.on_commit(_NewToken())
 
 
 def connect_signals():
@@ -65,8 +85,12 @@ def cached_page(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
+        if _uncommitted_change(transaction.get_connection()):
+            # This connection's own changes are not committed yet: other readers cannot see them,
+            # so copies made now or before would be wrong for one side or the other.
+            return view(request, *args, **kwargs)
         token = ContentVersion.objects.filter(pk=1).values_list("token", flat=True).first()
-        if token is None:  # nothing saved since the database was created or emptied
+        if token is None:  # emptied by flush, and nothing saved since
             return view(request, *args, **kwargs)
         key = _key(request, token)
         response = cache.get(key)
@@ -74,8 +98,6 @@ def cached_page(view):
             return response
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.streaming and not response.cookies:
-            if hasattr(response, "render") and callable(response.render):
-                response = response.render()
             cache.set(key, response)
         return response
 

@@ -434,11 +434,11 @@ def test_passages_cut_crossing_highlights_into_nested_pieces():
 
 @pytest.mark.parametrize("slug", SEEDED)
 def test_query_count_is_fixed(client, seeded, slug, django_assert_num_queries):
-    """Nine queries for any briefing, however many figures, judgements and sources it has:
-    1 the page cache's content token; 1 the briefing with its speaker (select_related); 3 its threats, countries and sources
+    """Eight queries for any briefing, however many figures, judgements and sources it has:
+    1 the briefing with its speaker (select_related); 3 its threats, countries and sources
     (prefetch_related); 1 its published statistics and 1 its published assessments, each
     with threat and source joined in (the source's text deferred); 1 the previous and 1 the
     next briefing in time. Highlighting, paragraphs and the similarity of copies are
     computed in Python from the sources already fetched."""
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         client.get(f"/briefings/{slug}/")
