@@ -12,6 +12,7 @@ from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import importing
+from .publishing import PublishBriefings, SpeechForm
 from .models import Assessment, Country, Source, Speaker, Speech, Statistic, Status, ThreatCategory
 
 
@@ -221,9 +222,10 @@ class ImportDocumentForm(forms.Form):
 
 
 @admin.register(Speech)
-class SpeechAdmin(admin.ModelAdmin):
-    list_display = ["title", "date", "date_inferred", "kind", "speaker"]
-    list_filter = ["kind", "speaker", "date_inferred", "threats"]
+class SpeechAdmin(PublishBriefings, admin.ModelAdmin):
+    form = SpeechForm
+    list_display = ["title", "date", "date_inferred", "kind", "speaker", "status"]
+    list_filter = ["status", "kind", "speaker", "date_inferred", "threats"]
     search_fields = ["title", "summary", "slug"]
     date_hierarchy = "date"
     prepopulated_fields = {"slug": ["title"]}

@@ -168,6 +168,7 @@ def build_fixture(curation_path, documents_dir):
                 "summary": entry["summary"],
                 "threats": [[t] for t in threats],
                 "countries": [[c] for c in countries],
+                "status": _choice(entry.get("status", "published"), Status, "status"),
             })
         except (KeyError, ValueError) as error:
             build.problems.append(f"{label}: {_describe(error)}")

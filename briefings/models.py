@@ -89,6 +89,17 @@ class Country(SluggedModel):
         return self.name
 
 
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class SpeechQuerySet(models.QuerySet):
+    def published(self):
+        """The briefings the public may see; drafts (new imports) only staff see, as a preview."""
+        return self.filter(status=Status.PUBLISHED)
+
+
 class Speech(SluggedModel):
     """One briefing: a speech, annual threat update, interview, video or article."""
 
@@ -113,6 +124,12 @@ class Speech(SluggedModel):
     summary = models.TextField(help_text="The curator's own words.")
     threats = models.ManyToManyField(ThreatCategory, blank=True, related_name="speeches")
     countries = models.ManyToManyField(Country, blank=True, related_name="speeches")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT,
+        help_text="A draft is seen by staff only; publish it when its figures have been reviewed.",
+    )
+
+    objects = SlugManager.from_queryset(SpeechQuerySet)()
 
     class Meta:
         ordering = [models.F("date").desc(nulls_last=True), "title"]
@@ -133,6 +150,10 @@ class Speech(SluggedModel):
 
     def get_absolute_url(self):
         return reverse("briefings:speech", args=[self.slug])
+
+    @property
+    def is_published(self):
+        return self.status == Status.PUBLISHED
 
     @property
     def is_undated(self):
@@ -171,14 +192,10 @@ class Attribution(models.TextChoices):
     BACKGROUND = "background", "The reporter's background"
 
 
-class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-
-
 class PublishedQuerySet(models.QuerySet):
     def published(self):
-        return self.filter(status=Status.PUBLISHED)
+        """Published items of published briefings: what the public may see."""
+        return self.filter(status=Status.PUBLISHED, speech__status=Status.PUBLISHED)
 
 
 # Who changed what and when, field by field; kept here so `seed` can record fixture loads.

@@ -83,7 +83,7 @@ def filter_speeches(*, categories, threats=(), countries=(), speaker=None, kind=
     to include children of a chosen parent without another query. `matched_ids`, when given,
     is `matching_speech_ids(q)` worked out already: a page that filters by `q` in many queries
     runs the text search once rather than inside each of them."""
-    speeches = Speech.objects.all()
+    speeches = Speech.objects.published()
     if threats:
         threat_ids = expand_threats(threats, categories)
         speeches = speeches.filter(
@@ -114,7 +114,7 @@ def matching_speech_ids(q):
     with a matching paragraph, title or summary, published figure or published judgement."""
     parts = [
         paragraph_matches(q).order_by().values_list("speech_id"),
-        Speech.objects.filter(Q(title__icontains=q) | Q(summary__icontains=q)).order_by().values_list("id"),
+        Speech.objects.published().filter(Q(title__icontains=q) | Q(summary__icontains=q)).order_by().values_list("id"),
         Statistic.objects.published().filter(Q(quote__icontains=q) | Q(measure__icontains=q)).order_by()
         .values_list("speech_id"),
         Assessment.objects.published().filter(Q(quote__icontains=q) | Q(summary__icontains=q)).order_by()
@@ -201,7 +201,7 @@ def filter_options():
         "countries": list(Country.objects.order_by("name")),
         "speakers": list(Speaker.objects.order_by("name")),
         "years": list(
-            Speech.objects.filter(date__isnull=False)
+            Speech.objects.published().filter(date__isnull=False)
             .annotate(year=Year("date"))
             .values_list("year", flat=True)
             .distinct()

@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from . import passages, selectors
 from .forms import TimelineFilterForm
-from .models import Assessment, Attribution, Source, Speech, Statistic
+from .models import Assessment, Attribution, Source, Speech, Statistic, Status
 from .pagecache import cached_page
 
 PAGE_SIZE = 10  # briefings a timeline page holds, about: whole years where they fit
@@ -279,8 +279,23 @@ def _matrix_links(rows, years, query):
 
 
 @require_GET
-@cached_page
 def speech_detail(request, slug):
+    """A published briefing for everyone (a draft's address is a 404 for the public); staff also
+    see a draft, as a preview under a "Draft — not public" banner. A preview is never cached,
+    since the page cache does not know who asks."""
+    if request.user.is_staff and Speech.objects.filter(slug=slug).exclude(status=Status.PUBLISHED).exists():
+        response = briefing_page(request, slug, preview=True)
+        add_never_cache_headers(response)
+        return response
+    return published_briefing_page(request, slug)
+
+
+@cached_page
+def published_briefing_page(request, slug):
+    return briefing_page(request, slug)
+
+
+def briefing_page(request, slug, preview=False):
     """One briefing: its header, the judgements and figures curated from it, the full text
     of the source it is shown from (role "primary", else the first) with every published
     quote highlighted where it stands, and the documents it is known from.
@@ -291,16 +306,12 @@ def speech_detail(request, slug):
     briefings before and after it in time (one each).
     """
     speech = get_object_or_404(
-        Speech.objects.select_related("speaker").prefetch_related("threats", "countries", "sources"), slug=slug
+        (Speech.objects.all() if preview else Speech.objects.published()).select_related("speaker").prefetch_related("threats", "countries", "sources"), slug=slug
     )
     sources = list(speech.sources.all())
     shown = next((source for source in sources if source.role == Source.Role.PRIMARY), sources[0] if sources else None)
-    statistics = list(
-        Statistic.objects.published().filter(speech=speech).select_related("threat", "source").defer("source__text")
-    )
-    assessments = list(
-        Assessment.objects.published().filter(speech=speech).select_related("threat", "source").defer("source__text")
-    )
+    statistics = list(_shown_items(Statistic, speech, preview))
+    assessments = list(_shown_items(Assessment, speech, preview))
 
     highlights = [
         passages.Highlight(
@@ -339,7 +350,7 @@ def speech_detail(request, slug):
         earlier, later = Q(date__lt=speech.date), Q(date__gt=speech.date) | Q(date__isnull=True)
     earlier |= same_date & (Q(title__lt=speech.title) | Q(title=speech.title, pk__lt=speech.pk))
     later |= same_date & (Q(title__gt=speech.title) | Q(title=speech.title, pk__gt=speech.pk))
-    neighbours = Speech.objects.only("slug", "title", "date", "date_inferred", "date_basis")
+    neighbours = Speech.objects.published().only("slug", "title", "date", "date_inferred", "date_basis")
     previous = neighbours.filter(earlier).order_by(F("date").desc(nulls_first=True), "-title", "-pk").first()
     following = neighbours.filter(later).order_by(F("date").asc(nulls_last=True), "title", "pk").first()
 
@@ -367,5 +378,12 @@ def speech_detail(request, slug):
         "assessments": assessments,
         "not_highlighted": sum(not item.highlighted for item in [*statistics, *assessments]),
         "page_url": request.build_absolute_uri(speech.get_absolute_url()),
+        "preview": preview,
     }
     return render(request, "briefings/speech_detail.html", context)
+
+
+def _shown_items(model, speech, preview):
+    """A briefing's published figures or judgements; a draft's preview shows those it will show once published."""
+    items = model.objects.filter(status=Status.PUBLISHED) if preview else model.objects.published()
+    return items.filter(speech=speech).select_related("threat", "source").defer("source__text")

@@ -42,6 +42,7 @@ def make_speech(threats=(), countries=(), **fields):
     fields.setdefault("date_basis", "Printed in the document.")
     fields.setdefault("kind", Speech.Kind.SPEECH)
     fields.setdefault("summary", "A summary.")
+    fields.setdefault("status", Status.PUBLISHED)
     if "speaker" not in fields:
         fields["speaker"] = make_speaker()
     speech = Speech.objects.create(**fields)

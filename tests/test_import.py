@@ -74,6 +74,9 @@ def test_imported_drafts_stay_off_every_public_page_until_published(client, seed
     assert draft.pk not in public_ids()[0]
     draft.status = Status.PUBLISHED
     draft.save()
+    assert draft.pk not in public_ids()[0]  # the briefing itself is still a draft
+    speech.status = Status.PUBLISHED
+    speech.save()
     exported, on_page, in_explorer = public_ids()
     assert draft.pk in exported and on_page and in_explorer
 
@@ -81,6 +84,10 @@ def test_imported_drafts_stay_off_every_public_page_until_published(client, seed
 def test_the_imported_text_is_searchable(client, seeded):
     import_file(SAMPLE)
     assert SourceParagraph.objects.filter(source__speech__title="Test threat update").count() == 5
+    assert "Test threat update" not in client.get("/?q=office").content.decode()  # a draft until published
+    speech = Speech.objects.get(title="Test threat update")
+    speech.status = Status.PUBLISHED
+    speech.save()
     body = client.get("/?q=office").content.decode()
     assert "Test threat update" in body
 

@@ -216,6 +216,7 @@ class Generator:
                 speaker=self._speaker(date),
                 venue="Synthetic venue",
                 summary=f"A synthetic briefing on {', '.join(t.name.lower() for t in threats)}.",
+                status=Status.PUBLISHED,
             )
             plans.append(self._plan(speech, threats, countries))
 
