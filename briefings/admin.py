@@ -12,8 +12,8 @@ from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import importing
-from .publishing import PublishBriefings, SpeechForm
 from .models import Assessment, Country, Source, Speaker, Speech, Statistic, Status, ThreatCategory
+from .publishing import PublishBriefings, SpeechForm
 
 
 @admin.register(Speaker)

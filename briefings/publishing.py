@@ -4,7 +4,6 @@ drafts stay hidden once the briefing is public (usually a review was forgotten).
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 
 from .models import Assessment, Speech, Statistic, Status
@@ -31,7 +30,8 @@ class SpeechForm(forms.ModelForm):
 
     class Meta:
         model = Speech
-        fields = "__all__"
+        fields = ["slug", "title", "date", "date_inferred", "date_basis", "kind", "speaker", "venue", "summary", "threats",
+                  "countries", "status"]
 
     def clean(self):
         cleaned = super().clean()

@@ -305,8 +305,9 @@ def briefing_page(request, slug, preview=False):
     (one each, with their threat and source, the source's long text left out); the
     briefings before and after it in time (one each).
     """
+    speeches = Speech.objects.all() if preview else Speech.objects.published()
     speech = get_object_or_404(
-        (Speech.objects.all() if preview else Speech.objects.published()).select_related("speaker").prefetch_related("threats", "countries", "sources"), slug=slug
+        speeches.select_related("speaker").prefetch_related("threats", "countries", "sources"), slug=slug
     )
     sources = list(speech.sources.all())
     shown = next((source for source in sources if source.role == Source.Role.PRIMARY), sources[0] if sources else None)
