@@ -18,9 +18,8 @@ from django.views.decorators.http import require_GET
 
 from . import selectors
 from .forms import ExplorerForm
-from .models import Statistic
+from .models import Attribution, Statistic
 from .pagecache import cached_page
-from .views import canonical_query, selected_values
 
 FIGURES_PER_PAGE = 100
 SERIES_MAX_POINTS = 24
@@ -127,21 +126,18 @@ def _series(statistics):
 @require_GET
 @cached_page
 def statistics_explorer(request):
-    query = canonical_query(request.GET, extra=("measure", "sort", "page"))
-    if len(query.urlencode()) < len(request.GET.urlencode()):
-        return HttpResponseRedirect(f"?{query.urlencode()}" if query else request.path)
-    form = ExplorerForm(query)
+    """The figures matching the filters, judged at the figure's level (`threat`, `country`,
+    `whose`, `measure` are the figure's own: selectors.filter_statistics), a page at a time,
+    with the series they form and, beside each filter option, how many figures it would show."""
+    form = ExplorerForm(request.GET)
+    if form.needs_tidying(request.GET):
+        return HttpResponseRedirect(request.path + (f"?{form.tidy_query.urlencode()}" if form.tidy_query else ""))
     options = selectors.filter_options()
     filters = form.filters()
-    speeches = selectors.filter_speeches(categories=options["categories"], **filters)
-    measure = form.cleaned_data.get("measure") or ""
-    statistics = Statistic.objects.published()
-    if speeches.query.where:
-        # Unfiltered, every briefing matches: `speech__in` them all would only slow each query down.
-        statistics = statistics.filter(speech__in=speeches)
-    if measure:
-        statistics = statistics.filter(measure=measure)
-    table = _sorted(statistics.select_related("speech__speaker").defer("speech__summary"), form.cleaned_data.get("sort"))
+    categories = options["categories"]
+    statistics = selectors.filter_statistics(filters, categories=categories)
+    sort = form.cleaned_data.get("sort") or "newest"
+    table = _sorted(statistics.select_related("speech__speaker").defer("speech__summary"), sort)
     paginator = Paginator(table, FIGURES_PER_PAGE, allow_empty_first_page=True)
     number = form.cleaned_data.get("page") or 1
     if number > paginator.num_pages:
@@ -149,44 +145,30 @@ def statistics_explorer(request):
         number = 1
     page = paginator.page(number)
     series, too_long = _series(statistics)
-    filter_query = query.copy()
-    filter_query.pop("page", None)
-    measures = (
-        Statistic.objects.published().values_list("measure").annotate(n=Count("*")).order_by("measure")
-    )
-
-    def page_url(n):
-        paged = filter_query.copy()
-        if n > 1:
-            paged["page"] = str(n)
-        return f"?{paged.urlencode()}" if paged else request.path
-
+    counts = selectors.figure_facet_counts(filters, categories)
+    kept_sort = sort if sort != "newest" else None
     context = {
         "form": form,
+        "filters": filters,
         "options": options,
-        "selected": {
-            **selected_values(query),
-            "measure": measure,
-            "sort": form.cleaned_data.get("sort") or "newest",
+        "facets": {
+            "threat": filters.facet("threat", categories, counts.threats),
+            "country": filters.facet("country", options["countries"], counts.countries),
+            "whose": filters.facet("whose", Attribution.choices, counts.whose),
         },
+        "sort": sort,
         "kinds": form.fields["kind"].choices[1:],
         "sorts": ExplorerForm.SORTS.items(),
-        "measures": list(measures),
+        "measures": counts.measures,
         "statistics": list(page),
         "page": page,
         "figure_count": paginator.count,
-        "next_page_url": page_url(number + 1) if page.has_next() else None,
-        "previous_page_url": page_url(number - 1) if page.has_previous() else None,
+        "next_page_url": filters.url(sort=kept_sort, page=number + 1) if page.has_next() else None,
+        "previous_page_url": filters.url(sort=kept_sort, page=number - 1 if number > 2 else None)
+        if page.has_previous() else None,
         "series": series,
-        "too_long": [(measure, figures, briefings, _measure_url(filter_query, measure)) for measure, figures, briefings
-                     in too_long],
+        "too_long": [(measure, figures, briefings, filters.replace(measure=measure).url())
+                     for measure, figures, briefings in too_long],
         "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT, "baseline": PLOT_BOTTOM},
-        "query": f"?{filter_query.urlencode()}" if filter_query else "",
     }
     return render(request, "briefings/statistics.html", context)
-
-
-def _measure_url(query, measure):
-    narrowed = query.copy()
-    narrowed["measure"] = measure
-    return f"?{narrowed.urlencode()}"
