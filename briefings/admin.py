@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import ExtractYear
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -12,12 +13,34 @@ from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import importing
-from .models import Assessment, Country, Source, Speaker, Speech, Statistic, Status, ThreatCategory
+from .models import Assessment, Country, EditConflict, Source, Speaker, Speech, Statistic, Status, ThreatCategory
 from .publishing import PublishBriefings, SpeechForm
+from .text import clean_control_characters
+
+
+class CleanTextForm(forms.ModelForm):
+    """Text comes in without the control characters PDFs and pasted pages carry (form feeds
+    become line breaks): XML backups and the feed cannot hold them, and readers cannot see them.
+    Cleaned as each text field reads its input, before its validators (which refuse NULs) run."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                field.to_python = _cleaned(field.to_python)
+
+
+def _cleaned(to_python):
+    def clean_text(value):
+        value = to_python(value)
+        return clean_control_characters(value) if isinstance(value, str) else value
+
+    return clean_text
 
 
 @admin.register(Speaker)
 class SpeakerAdmin(admin.ModelAdmin):
+    form = CleanTextForm
     list_display = ["name", "role", "tenure_start", "tenure_end"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -25,6 +48,7 @@ class SpeakerAdmin(admin.ModelAdmin):
 
 @admin.register(ThreatCategory)
 class ThreatCategoryAdmin(admin.ModelAdmin):
+    form = CleanTextForm
     list_display = ["name", "parent", "slug", "position"]
     list_filter = ["parent"]
     search_fields = ["name", "slug"]
@@ -33,34 +57,37 @@ class ThreatCategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Country)
 class CountryAdmin(admin.ModelAdmin):
+    form = CleanTextForm
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
-class VersionedForm(forms.ModelForm):
+class VersionedForm(CleanTextForm):
     """Refuses to save over a change made since the form was opened (optimistic locking).
 
-    The form carries the version it was opened at. If the row has moved on, the save is
-    refused with what the other curator changed; the curator's own input stays in the form,
-    which now carries the current version, so saving again is a deliberate overwrite."""
+    The form carries the version it was opened at; the instance takes it, and the model's save()
+    (the one write path, see CuratedItem) refuses any other. The check runs here first, so a
+    conflict is shown in the form: what the other curator changed, with the curator's own input
+    still in the form, which now carries the current version, so saving again is a deliberate
+    overwrite. A new item has no version yet: the field is empty and the model's default applies."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def clean(self):
         cleaned = super().clean()
-        instance = self.instance
-        if instance.pk is None:
+        opened_at = cleaned.pop("version", None)  # never copied onto the instance by the form itself
+        if self.instance._state.adding:
             return cleaned
-        opened_at = cleaned.get("version")
-        # Locks the row until the admin's transaction ends (PostgreSQL), so two saves cannot interleave.
-        current = type(instance).objects.select_for_update().filter(pk=instance.pk).values_list("version", flat=True)
-        current = current.first()
-        if current is not None and opened_at != current:
+        self.instance.version = opened_at
+        try:
+            # Locks the row until the admin's transaction ends, so two saves cannot interleave.
+            self.instance.check_version()
+        except EditConflict as conflict:
             data = self.data.copy()
-            data[self.add_prefix("version")] = current
+            data[self.add_prefix("version")] = conflict.current
             self.data = data
-            raise ValidationError(conflict_message(instance, opened_at), code="edit-conflict")
+            raise ValidationError(conflict_message(self.instance, opened_at), code="edit-conflict") from None
         return cleaned
 
 
@@ -93,38 +120,60 @@ def _shown(value):
     return "(empty)" if value in (None, "") else str(value)
 
 
+SEEN_VERSION = "seen-version-{}"
+
+
 class PublishActions:
-    """Publishing goes through save(), so each change is in the history and moves the version on.
-    Nothing that fails validation is published."""
+    """Publishing changes the status of each row as it is now, not as it was read for the list:
+    each is locked and read again, and skipped (and named) when its version is no longer the one
+    the list showed, so an action never saves over another curator's edit, nor publishes
+    something other than what the curator saw. It saves through the model's save(), so each
+    change is in the history and moves the version on. Nothing that fails validation is published."""
 
     actions = ["publish", "unpublish"]
 
+    @admin.display(description="Version")
+    def seen_version(self, item):
+        """The version shown, and sent back with an action (the list is the action's form)."""
+        return format_html('{}<input type="hidden" name="{}" value="{}">', item.version, SEEN_VERSION.format(item.pk),
+                           item.version)
+
     @admin.action(description="Publish the selected items", permissions=["change"])
     def publish(self, request, queryset):
-        published, refused = 0, []
-        for item in queryset.exclude(status=Status.PUBLISHED).select_related("source"):
-            try:
-                item.full_clean()
-            except ValidationError as error:
-                refused.append(f"#{item.pk} ({'; '.join(error.messages)})")
-                continue
-            item.status = Status.PUBLISHED
-            item._change_reason = "Published from the list"
-            item.save()
-            published += 1
-        self.message_user(request, f"Published {published} item(s).")
-        if refused:
-            self.message_user(request, "Not published, fix first: " + " ".join(refused), messages.WARNING)
+        self.set_status(request, queryset, Status.PUBLISHED, "Published from the list")
 
     @admin.action(description="Return the selected items to draft", permissions=["change"])
     def unpublish(self, request, queryset):
-        returned = 0
-        for item in queryset.filter(status=Status.PUBLISHED):
-            item.status = Status.DRAFT
-            item._change_reason = "Returned to draft from the list"
-            item.save()
-            returned += 1
-        self.message_user(request, f"Returned {returned} item(s) to draft.")
+        self.set_status(request, queryset, Status.DRAFT, "Returned to draft from the list")
+
+    def set_status(self, request, queryset, status, reason):
+        done, changed, refused = 0, [], []
+        for pk in queryset.exclude(status=status).order_by("pk").values_list("pk", flat=True):
+            seen = request.POST.get(SEEN_VERSION.format(pk), "")
+            with transaction.atomic():
+                item = self.model.objects.filter(pk=pk).locked().select_related("source").first()
+                if item is None or item.status == status:
+                    continue
+                if seen.isdigit() and int(seen) != item.version:
+                    changed.append(f"#{pk}")
+                    continue
+                if status == Status.PUBLISHED:
+                    try:
+                        item.full_clean()
+                    except ValidationError as error:
+                        refused.append(f"#{pk} ({'; '.join(error.messages)})")
+                        continue
+                item.status = status
+                item._change_reason = reason
+                item.save()
+                done += 1
+        verb = "Published" if status == Status.PUBLISHED else "Returned to draft"
+        self.message_user(request, f"{verb} {done} item(s).")
+        if changed:
+            self.message_user(request, "Skipped, changed by someone else since the list was shown (reload and check): "
+                              + " ".join(changed), messages.WARNING)
+        if refused:
+            self.message_user(request, "Not published, fix first: " + " ".join(refused), messages.WARNING)
 
 
 class BriefingYearFilter(admin.SimpleListFilter):
@@ -145,11 +194,20 @@ class BriefingYearFilter(admin.SimpleListFilter):
 
 
 class CuratedAdmin(PublishActions, SimpleHistoryAdmin):
+    """Every write goes through VersionedForm or the actions above. Reverting from the history
+    page is off (settings.SIMPLE_HISTORY_REVERT_DISABLED) and refused here too: it would save an
+    old version without the version check."""
+
     form = VersionedForm
     list_filter = ["status", "threat", "countries", "speech__speaker", BriefingYearFilter, "attribution"]
     list_select_related = ["speech__speaker", "threat"]
     autocomplete_fields = ["speech", "source", "countries", "threat"]
     readonly_fields = ["updated_at"]
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     @admin.display(ordering="speech__date", description="Briefing date")
     def speech_date(self, item):
@@ -162,7 +220,7 @@ class CuratedAdmin(PublishActions, SimpleHistoryAdmin):
 
 @admin.register(Statistic)
 class StatisticAdmin(CuratedAdmin):
-    list_display = ["measure", "value_text", "speech_date", "speaker", "threat", "status"]
+    list_display = ["measure", "value_text", "speech_date", "speaker", "threat", "status", "seen_version"]
     search_fields = ["measure", "quote", "value_text"]
     fieldsets = [
         (None, {"fields": ["speech", "source", "status", "version"]}),
@@ -174,7 +232,7 @@ class StatisticAdmin(CuratedAdmin):
 
 @admin.register(Assessment)
 class AssessmentAdmin(CuratedAdmin):
-    list_display = ["threat", "summary", "trend", "speech_date", "speaker", "status"]
+    list_display = ["threat", "summary", "trend", "speech_date", "speaker", "status", "seen_version"]
     search_fields = ["summary", "quote"]
     fieldsets = [
         (None, {"fields": ["speech", "source", "status", "version"]}),
@@ -188,6 +246,7 @@ URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class SourceInline(admin.StackedInline):
+    form = CleanTextForm
     model = Source
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     extra = 0
@@ -198,7 +257,7 @@ class StatisticInline(admin.TabularInline):
     model = Statistic
     form = VersionedForm
     extra = 0
-    fields = ["measure", "value", "value_text", "qualifier", "unit", "period", "threat", "source", "status", "version"]
+    fields = ["measure", "value", "value_text", "qualifier", "unit", "period", "threat", "source", "quote", "status", "version"]
     show_change_link = True
 
 
@@ -206,7 +265,7 @@ class AssessmentInline(admin.TabularInline):
     model = Assessment
     form = VersionedForm
     extra = 0
-    fields = ["threat", "summary", "trend", "source", "status", "version"]
+    fields = ["threat", "summary", "trend", "source", "quote", "status", "version"]
     show_change_link = True
 
 
@@ -221,9 +280,13 @@ class ImportDocumentForm(forms.Form):
     language = forms.CharField(max_length=20, initial="en")
 
 
+class CleanSpeechForm(CleanTextForm, SpeechForm):
+    pass
+
+
 @admin.register(Speech)
 class SpeechAdmin(PublishBriefings, admin.ModelAdmin):
-    form = SpeechForm
+    form = CleanSpeechForm
     list_display = ["title", "date", "date_inferred", "kind", "speaker", "status"]
     list_filter = ["status", "kind", "speaker", "date_inferred", "threats"]
     search_fields = ["title", "summary", "slug"]
@@ -270,6 +333,7 @@ class SpeechAdmin(PublishBriefings, admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    form = CleanTextForm
     list_display = ["slug", "speech", "publisher", "language", "role"]
     list_filter = ["role", "language"]
     search_fields = ["slug", "publisher", "speech__title"]

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -197,13 +197,93 @@ class PublishedQuerySet(models.QuerySet):
         """Published items of published briefings: what the public may see."""
         return self.filter(status=Status.PUBLISHED, speech__status=Status.PUBLISHED)
 
+    def locked(self):
+        """These rows, each locked until the transaction ends (on PostgreSQL; SQLite serialises
+        writers whole). Only the rows themselves: no ordering, so the default ordering's join to
+        the briefing is gone, and `of` names them, so the briefing row stays free for whoever edits
+        the briefing (locking it too deadlocked an inline save against a change form)."""
+        return self.select_for_update(of=("self",)).order_by()
 
-# Who changed what and when, field by field; kept here so `seed` can record fixture loads.
-STATISTIC_HISTORY = HistoricalRecords(m2m_fields=["countries"], excluded_fields=["updated_at"])
-ASSESSMENT_HISTORY = HistoricalRecords(m2m_fields=["countries"], excluded_fields=["updated_at"])
+
+class EditConflict(Exception):
+    """A save from a version of the row that is no longer the current one: someone else saved
+    it after this copy was read. Nothing was written."""
+
+    def __init__(self, item, saw, current):
+        self.item, self.saw, self.current = item, saw, current
+        super().__init__(f"{item._meta.verbose_name} #{item.pk} is at version {current}, not {saw}")
 
 
-class Statistic(models.Model):
+# Who changed what and when, field by field, for each concrete model (HistoricalStatistic,
+# HistoricalAssessment); kept here so `seed` can record fixture loads.
+CURATED_HISTORY = HistoricalRecords(inherit=True, m2m_fields=["countries"], excluded_fields=["updated_at"])
+
+
+class CuratedItem(models.Model):
+    """What statistics and judgements share: the briefing and source the quote comes from, its
+    countries, who is speaking, whether it is public, and the version that guards against lost
+    edits. `save()` is the one write path, so no form, inline or action can skip the check."""
+
+    speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="%(class)ss", verbose_name="briefing")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="%(class)ss")
+    countries = models.ManyToManyField(Country, blank=True, related_name="%(class)ss")
+    quote = models.TextField(help_text="The verbatim sentence or clause from the source.")
+    attribution = models.CharField(max_length=20, choices=Attribution.choices, default=Attribution.SPEAKER)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, help_text="Counts saves; guards against lost edits.")
+
+    objects = PublishedQuerySet.as_manager()
+    history = CURATED_HISTORY
+
+    class Meta:
+        abstract = True
+        ordering = ["speech", "id"]
+
+    def save(self, *args, **kwargs):
+        """Save only over the version this copy was read at, and count the save."""
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self), instance=self)):
+            current = self.check_version()
+            if current is None:
+                super().save(*args, **kwargs)
+                return
+            self.version = current + 1
+            try:
+                super().save(*args, **kwargs)
+            except BaseException:
+                self.version = current  # not saved: the copy is still at the version it was read at
+                raise
+
+    def check_version(self):
+        """Lock the row and refuse (EditConflict) when it has moved on from the version this copy
+        carries, which is the version its writer saw. Returns the current version; None for a new row."""
+        if self._state.adding or self.pk is None:
+            return None
+        current = type(self).objects.filter(pk=self.pk).locked().values_list("version", flat=True).first()
+        if current is not None and current != self.version:
+            raise EditConflict(self, self.version, current)
+        return current
+
+    def quote_errors(self):
+        """The checks statistics and judgements share: the source is one of the briefing's, and
+        the quote stands in it word for word (differences in whitespace aside)."""
+        errors = {}
+        if not (self.source_id and self.speech_id):
+            return errors
+        source = self.source
+        if source.speech_id != self.speech_id:
+            errors["source"] = f"“{source}” is a source of another briefing. Choose one of this briefing's sources."
+        elif self.quote.strip() and not quote_in_text(self.quote, source.text):
+            matched = matching_prefix(self.quote, source.text)
+            where = f" The first {matched} words match; it differs after that." if matched >= 3 else ""
+            errors["quote"] = (
+                f"This quote is not in the text of “{source}”. Copy it exactly; only differences in spaces and "
+                f"line breaks are ignored.{where}"
+            )
+        return errors
+
+
+class Statistic(CuratedItem):
     class Qualifier(models.TextChoices):
         EXACT = "exact", "exact"
         OVER = "over", "over"
@@ -214,8 +294,6 @@ class Statistic(models.Model):
         UP_TO = "up-to", "up to"
         UNQUANTIFIED = "unquantified", "no number given"
 
-    speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="statistics", verbose_name="briefing")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="statistics")
     measure = models.CharField(max_length=200, help_text='A normalised label, e.g. "late-stage attack plots disrupted".')
     value = models.DecimalField(
         max_digits=14, decimal_places=2, null=True, blank=True, help_text='Empty where the text gives no number ("thousands").'
@@ -229,19 +307,9 @@ class Statistic(models.Model):
     threat = models.ForeignKey(
         ThreatCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="statistics"
     )
-    countries = models.ManyToManyField(Country, blank=True, related_name="statistics")
-    quote = models.TextField(help_text="The verbatim sentence or clause from the source.")
-    attribution = models.CharField(max_length=20, choices=Attribution.choices, default=Attribution.SPEAKER)
     note = models.TextField(blank=True, help_text="The curator's reasoning where the figure is not plain.")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
-    updated_at = models.DateTimeField(auto_now=True)
-    version = models.PositiveIntegerField(default=1, help_text="Counts saves; guards against lost edits.")
 
-    objects = PublishedQuerySet.as_manager()
-    history = STATISTIC_HISTORY
-
-    class Meta:
-        ordering = ["speech", "id"]
+    class Meta(CuratedItem.Meta):
         constraints = [
             models.CheckConstraint(condition=Q(value__isnull=True) | Q(value__gte=0), name="statistic_value_not_negative"),
             models.CheckConstraint(
@@ -260,12 +328,8 @@ class Statistic(models.Model):
     def __str__(self):
         return f"{self.value_text} {self.measure}"
 
-    def save(self, *args, **kwargs):
-        _count_save(self)
-        super().save(*args, **kwargs)
-
     def clean(self):
-        errors = _source_and_quote_errors(self)
+        errors = self.quote_errors()
         if self.value is not None and self.value_text and not self.note.strip():
             reading = figures.read_value(self.value_text)
             if reading is None:
@@ -292,7 +356,7 @@ class Statistic(models.Model):
             raise ValidationError(errors)
 
 
-class Assessment(models.Model):
+class Assessment(CuratedItem):
     """A key judgement of a speech about one threat category."""
 
     class Trend(models.TextChoices):
@@ -300,25 +364,13 @@ class Assessment(models.Model):
         STEADY = "steady", "Steady"
         FALLING = "falling", "Falling"
 
-    speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="assessments", verbose_name="briefing")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="assessments")
     threat = models.ForeignKey(ThreatCategory, on_delete=models.PROTECT, related_name="assessments")
-    countries = models.ManyToManyField(Country, blank=True, related_name="assessments")
     summary = models.TextField(help_text="The curator's own words.")
-    quote = models.TextField()
     trend = models.CharField(
         max_length=10, choices=Trend.choices, blank=True, help_text="Only where the text supports it."
     )
-    attribution = models.CharField(max_length=20, choices=Attribution.choices, default=Attribution.SPEAKER)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
-    updated_at = models.DateTimeField(auto_now=True)
-    version = models.PositiveIntegerField(default=1, help_text="Counts saves; guards against lost edits.")
 
-    objects = PublishedQuerySet.as_manager()
-    history = ASSESSMENT_HISTORY
-
-    class Meta:
-        ordering = ["speech", "id"]
+    class Meta(CuratedItem.Meta):
         constraints = [
             models.CheckConstraint(condition=~Q(quote=""), name="assessment_has_quote"),
             models.UniqueConstraint(fields=["speech", "threat", "quote"], name="unique_assessment_per_speech_threat_quote"),
@@ -327,12 +379,8 @@ class Assessment(models.Model):
     def __str__(self):
         return f"{self.threat.name}: {self.summary[:60]}"
 
-    def save(self, *args, **kwargs):
-        _count_save(self)
-        super().save(*args, **kwargs)
-
     def clean(self):
-        errors = _source_and_quote_errors(self)
+        errors = self.quote_errors()
         if self.speech_id and self.threat_id and self.quote and "quote" not in errors:
             twin = Assessment.objects.filter(speech_id=self.speech_id, threat_id=self.threat_id, quote=self.quote)
             if twin.exclude(pk=self.pk).exists():
@@ -344,33 +392,6 @@ class Assessment(models.Model):
 def _plain(number):
     """20, 33.33, 20000: a number as a curator wrote it, without exponent or trailing zeros."""
     return format(Decimal(number).normalize(), "f")
-
-
-def _count_save(record):
-    """Every save of an existing statistic or assessment moves its version on by one, counted
-    from the database so that a stale copy cannot move it back."""
-    if record.pk is not None and not record._state.adding:
-        saved = type(record).objects.filter(pk=record.pk).values_list("version", flat=True).first()
-        record.version = (saved or 0) + 1
-
-
-def _source_and_quote_errors(record):
-    """The checks statistics and assessments share: the source is one of the briefing's, and
-    the quote stands in it word for word (differences in whitespace aside)."""
-    errors = {}
-    if not (record.source_id and record.speech_id):
-        return errors
-    source = record.source
-    if source.speech_id != record.speech_id:
-        errors["source"] = f"“{source}” is a source of another briefing. Choose one of this briefing's sources."
-    elif record.quote.strip() and not quote_in_text(record.quote, source.text):
-        matched = matching_prefix(record.quote, source.text)
-        where = f" The first {matched} words match; it differs after that." if matched >= 3 else ""
-        errors["quote"] = (
-            f"This quote is not in the text of “{source}”. Copy it exactly; only differences in spaces and "
-            f"line breaks are ignored.{where}"
-        )
-    return errors
 
 
 _WHITESPACE = re.compile(r"\s+")

@@ -196,6 +196,7 @@ def test_a_rolled_back_change_keeps_the_token_and_later_changes_still_replace_it
         _edit_measure(statistic)
         transaction.set_rollback(True)
     assert token() == before
+    statistic.refresh_from_db()  # the copy still carries the rolled-back version, which save() would refuse
     with committed():
         _unpublish(statistic)
     assert token() != before

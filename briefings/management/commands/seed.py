@@ -5,8 +5,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from briefings.models import (
-    ASSESSMENT_HISTORY,
-    STATISTIC_HISTORY,
+    CURATED_HISTORY,
     Assessment,
     Country,
     Source,
@@ -34,8 +33,8 @@ class Command(BaseCommand):
             # History sees the fixture as one entry per changed row (below), not as raw writes.
             with override_settings(SIMPLE_HISTORY_ENABLED=False):
                 call_command("loaddata", str(fixture), verbosity=0)
-            recorded = record_curated_history(Statistic, STATISTIC_HISTORY)
-            recorded += record_curated_history(Assessment, ASSESSMENT_HISTORY)
+            recorded = record_curated_history(Statistic, CURATED_HISTORY)
+            recorded += record_curated_history(Assessment, CURATED_HISTORY)
         if verbosity:
             counts = ", ".join(
                 f"{model.objects.count()} {model._meta.verbose_name_plural}"
