@@ -1,12 +1,16 @@
 """`manage.py seed` loads the curated briefings and is idempotent."""
 
 import datetime
+from io import StringIO
 
 import pytest
 from django.core import serializers
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from briefings.models import Assessment, Country, Source, Speaker, Speech, Statistic, ThreatCategory
+
+from .adminforms import admin_form
+from .factories import make_statistic
 
 MODELS = (Speaker, ThreatCategory, Country, Speech, Source, Statistic, Assessment)
 
@@ -23,10 +27,45 @@ def test_seeding_twice_leaves_exactly_the_same_rows(seeded):
 
 
 @pytest.mark.django_db
-def test_seed_restores_a_curated_value_changed_in_the_database(seeded):
-    Statistic.objects.filter(value_text="43").update(value=44)
+def test_seed_keeps_a_curators_edit_made_in_the_admin(seeded, admin_client):
+    """`make run` runs seed on every start: an edit made in the admin must survive it."""
+    statistic = Statistic.objects.get(value_text="43")
+    url = f"/admin/briefings/statistic/{statistic.pk}/change/"
+    data = {**admin_form(admin_client, url, "statistic_form"), "unit": "late-stage plots (edited)"}
+    assert admin_client.post(url, data).status_code == 302
     call_command("seed", verbosity=0)
+    statistic.refresh_from_db()
+    assert (statistic.unit, statistic.version) == ("late-stage plots (edited)", 2)
+    assert statistic.history.first().history_user.username == "admin"
+
+
+@pytest.mark.django_db
+def test_seed_adds_missing_fixture_rows_and_leaves_the_others(seeded):
+    Statistic.objects.filter(value_text="43").delete()
+    Speech.objects.filter(slug="being-mi5-video").update(title="Being MI5 (renamed)")
+    out = StringIO()
+    call_command("seed", stdout=out)
     assert Statistic.objects.get(value_text="43").value == 43
+    assert Speech.objects.get(slug="being-mi5-video").title == "Being MI5 (renamed)"
+    assert "Added 1 missing rows" in out.getvalue()
+    newest = make_statistic(speech=Speech.objects.first())  # ids continue after the fixture's
+    assert newest.pk > max(Statistic.objects.exclude(pk=newest.pk).values_list("pk", flat=True))
+
+
+@pytest.mark.django_db
+def test_seed_reset_sets_curated_rows_back_to_the_fixture(seeded):
+    Statistic.objects.filter(value_text="43").update(value=44)
+    call_command("seed", reset=True, yes=True, verbosity=0)
+    assert Statistic.objects.get(value_text="43").value == 43
+
+
+@pytest.mark.django_db
+def test_seed_reset_without_a_terminal_names_the_flag_and_changes_nothing(seeded, monkeypatch):
+    monkeypatch.setattr("sys.stdin", StringIO(""))
+    Statistic.objects.filter(value_text="43").update(value=44)
+    with pytest.raises(CommandError, match="pass --yes"):
+        call_command("seed", reset=True, verbosity=0)
+    assert Statistic.objects.get(value_text="43").value == 44
 
 
 @pytest.mark.django_db
@@ -60,8 +99,6 @@ def test_news_report_figures_say_whose_words_they_are(seeded):
 
 @pytest.mark.django_db
 def test_seed_with_a_missing_fixture_fails_cleanly_and_changes_nothing(tmp_path):
-    from django.core.management import CommandError
-
     with pytest.raises(CommandError):
         call_command("seed", fixture=tmp_path / "missing.json", verbosity=0)
     assert Speech.objects.count() == 0

@@ -1,7 +1,11 @@
+import sys
+
 from django.conf import settings
+from django.core import serializers
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.core.management.base import BaseCommand, CommandError
+from django.core.management.color import no_style
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import override_settings
 
 from briefings.models import (
@@ -20,19 +24,33 @@ CURATED_HISTORY_REASON = "Loaded from the curated fixture (manage.py seed)"
 
 class Command(BaseCommand):
     help = (
-        "Load the curated briefings (fixtures/briefings.json) in one transaction. Rows are matched "
-        "by slug or id, so running it again leaves exactly the same rows. Statistics and judgements "
-        "whose history does not yet show their curated values get a history entry saying so."
+        "Load the curated briefings (fixtures/briefings.json) in one transaction. Fills an empty database "
+        "and adds the fixture's rows that are missing (matched by slug or id); it never changes a row that "
+        "exists, so curators' edits survive (`make run` runs it). --reset loads every fixture row over the "
+        "database's, undoing edits to them, after asking (or with --yes). Statistics and judgements whose "
+        "history does not yet show their curated values get a history entry saying so."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--fixture", default=settings.FIXTURES_DIR / "briefings.json")
+        parser.add_argument("--reset", action="store_true",
+                            help="Overwrite existing rows with the fixture's values (curators' edits to them are lost).")
+        parser.add_argument("--yes", action="store_true", help="With --reset: do not ask first.")
 
-    def handle(self, *args, fixture, verbosity, **options):
+    def handle(self, *args, fixture, reset, yes, verbosity, **options):
+        if reset and not yes:
+            confirm_or_stop(
+                "This sets every curated row back to the fixture's values; curators' edits to them are lost.",
+                flag="--yes",
+            )
         with transaction.atomic():
             # History sees the fixture as one entry per changed row (below), not as raw writes.
             with override_settings(SIMPLE_HISTORY_ENABLED=False):
-                call_command("loaddata", str(fixture), verbosity=0)
+                if reset:
+                    call_command("loaddata", str(fixture), verbosity=0)
+                    added = kept = 0
+                else:
+                    added, kept = add_missing_rows(fixture)
             recorded = record_curated_history(Statistic, CURATED_HISTORY)
             recorded += record_curated_history(Assessment, CURATED_HISTORY)
         if verbosity:
@@ -40,7 +58,46 @@ class Command(BaseCommand):
                 f"{model.objects.count()} {model._meta.verbose_name_plural}"
                 for model in (Speaker, Speech, Source, ThreatCategory, Country, Statistic, Assessment)
             )
-            self.stdout.write(self.style.SUCCESS(f"Seeded: {counts}. History entries added: {recorded}."))
+            what = "Reset to the fixture" if reset else f"Added {added} missing rows, left {kept} existing rows as they are"
+            self.stdout.write(self.style.SUCCESS(f"{what}. Now: {counts}. History entries added: {recorded}."))
+
+
+def confirm_or_stop(warning, *, flag):
+    """Ask on a terminal; without one (a script, a pipe), say which flag skips the question."""
+    if not sys.stdin.isatty():
+        raise CommandError(f"{warning} No terminal to ask on: pass {flag} to go ahead.")
+    if input(f"{warning} Type 'yes' to go on: ") != "yes":
+        raise CommandError("Cancelled; nothing was changed.")
+
+
+def add_missing_rows(fixture):
+    """Save each fixture row that has no row yet (by natural key, or by id where it has none) and
+    leave every existing row untouched. A fixture row that would clash with a curator's row (the
+    same briefing, measure and value under another id, say) is not added. Returns (added, kept)."""
+    added, kept, models = 0, 0, set()
+    try:
+        with open(fixture, encoding="utf-8") as stream:
+            # One at a time, as loaddata does: each row's references resolve against the rows before it.
+            for item in serializers.deserialize("json", stream):
+                model = type(item.object)
+                if item.object.pk is not None and model._base_manager.filter(pk=item.object.pk).exists():
+                    kept += 1
+                    continue
+                try:
+                    with transaction.atomic():
+                        item.save()
+                except IntegrityError:
+                    kept += 1
+                    continue
+                added += 1
+                models.add(model)
+    except (OSError, serializers.base.DeserializationError) as error:
+        raise CommandError(f"Cannot read the fixture {fixture}: {error}") from None
+    # Rows saved with their own ids leave PostgreSQL's sequences behind; move them past the ids.
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), list(models)):
+            cursor.execute(statement)
+    return added, kept
 
 
 def _tracked(record, fields):
