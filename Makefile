@@ -54,14 +54,16 @@ test-postgres: install
 fixtures: install
 	$(BIN)/python manage.py build_fixtures
 
-# Everything worth keeping, to backups/threat-briefings-<UTC time>.xml.gz (DATABASE_URL as usual).
+# Everything worth keeping, to backups/threat-briefings-<UTC time>.xml.gz (DATABASE_URL as usual),
+# then loaded into a scratch database to prove every table comes back whole.
 backup: install
-	$(BIN)/python manage.py backup
+	$(BIN)/python manage.py backup --verify
 
-# Replace the database's contents with a backup: make restore FILE=backups/threat-briefings-….xml.gz
+# Load a backup into an empty database: make restore FILE=backups/threat-briefings-….xml.gz
+# Over a database that holds data, add FORCE=1 (everything in it is replaced).
 restore: migrate
-	@test -n "$(FILE)" || (echo "Usage: make restore FILE=backups/<file>.xml.gz" >&2; exit 2)
-	$(BIN)/python manage.py restore --no-input "$(FILE)"
+	@test -n "$(FILE)" || (echo "Usage: make restore FILE=backups/<file>.xml.gz [FORCE=1]" >&2; exit 2)
+	$(BIN)/python manage.py restore --no-input $(if $(FORCE),--force) "$(FILE)"
 
 # Server time and queries per page at the seed, 1,000 and 10,000 synthetic briefings, on SQLite
 # (benchmarks/bench.sqlite3) and PostgreSQL (threat_briefings_bench on BENCH_POSTGRES_URL,

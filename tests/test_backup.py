@@ -15,6 +15,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.management import call_command
+from simple_history.models import HistoricalChanges
 
 from briefings.management.commands.backup import EXCLUDED
 from briefings.models import ContentVersion, Country, Speech, Statistic, Status
@@ -38,8 +39,10 @@ def snapshot():
     for model in apps.get_app_config("briefings").get_models():
         if model is ContentVersion:
             continue
+        # History rows name rows by id (they may be deleted), as the backup writes them.
+        natural = not issubclass(model, HistoricalChanges)
         rows = serializers.serialize(
-            "python", model._base_manager.all(), use_natural_foreign_keys=True, use_natural_primary_keys=True
+            "python", model._base_manager.all(), use_natural_foreign_keys=natural, use_natural_primary_keys=True
         )
         tables[model._meta.label] = Counter(canonical(row, keep_pk=not rebuilt(model)) for row in rows)
     return tables

@@ -1,28 +1,18 @@
 import datetime
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-# Not backed up: rows every database rebuilds for itself (content types and permissions, on
-# migrate and flush; search paragraphs, whenever a source is saved, loads included) and
-# rows that should not outlive a restore (sessions, login lockouts and their logs, and the
-# page cache's content token: a restore must make a new one, not bring back an old one).
-EXCLUDED = [
-    "contenttypes",
-    "auth.permission",
-    "sessions",
-    "axes",
-    "briefings.sourceparagraph",
-    "briefings.contentversion",
-]
+from briefings.backups import EXCLUDED, BackupRefused, verify_backup, write_backup
+
+__all__ = ["EXCLUDED", "Command"]
 
 
 class Command(BaseCommand):
     help = (
         "Write every table worth keeping (briefings, their history, users and groups, the admin log) "
-        "to one XML file, with natural keys so it loads into any database of this schema: SQLite or "
-        "PostgreSQL. XML because Django's JSON cuts times to milliseconds and this keeps them exact. "
+        "to one XML file, read from one consistent snapshot, under a temporary name renamed only once "
+        "complete. With --verify, load it into a scratch database and compare every table's rows. "
         "Restore it with `manage.py restore FILE`."
     )
 
@@ -32,25 +22,26 @@ class Command(BaseCommand):
             help="File to write, ending .xml, or .xml.gz, .xml.bz2, .xml.xz to compress. "
             "Default: backups/threat-briefings-<UTC time>.xml.gz",
         )
+        parser.add_argument("--verify", action="store_true",
+                            help="Load the written file into a scratch database and compare its rows with the database's.")
 
-    def handle(self, *args, output, verbosity, **options):
+    def handle(self, *args, output, verify, verbosity, **options):
         if not output:
             folder = settings.BASE_DIR / "backups"
             folder.mkdir(exist_ok=True)
             stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
             output = str(folder / f"threat-briefings-{stamp}.xml.gz")
-        if not output.endswith(tuple(f".xml{compression}" for compression in ("", ".gz", ".bz2", ".xz"))):
-            raise CommandError(
-                "The backup file's name must end .xml (optionally .gz, .bz2 or .xz): loaddata reads the format from it."
-            )
-        call_command(
-            "dumpdata",
-            format="xml",
-            natural_foreign=True,
-            natural_primary=True,
-            exclude=EXCLUDED,
-            output=output,
-            verbosity=0,
-        )
+        try:
+            counts, cleaned = write_backup(output)
+            if verify:
+                verify_backup(output, counts)
+        except BackupRefused as refusal:
+            raise CommandError(str(refusal)) from None
+        if cleaned:
+            self.stderr.write(self.style.WARNING(
+                f"{len(cleaned)} stored text(s) held control characters XML cannot hold; written cleaned: "
+                + ", ".join(cleaned[:10]) + (" …" if len(cleaned) > 10 else "")
+            ))
         if verbosity:
-            self.stdout.write(self.style.SUCCESS(f"Backed up to {output}"))
+            checked = " and verified: every table loads back with the same rows" if verify else ""
+            self.stdout.write(self.style.SUCCESS(f"Backed up {sum(counts.values())} rows to {output}{checked}."))

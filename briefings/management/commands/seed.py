@@ -1,5 +1,3 @@
-import sys
-
 from django.conf import settings
 from django.core import serializers
 from django.core.management import call_command
@@ -8,6 +6,7 @@ from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import override_settings
 
+from briefings.management.confirm import confirm_or_stop
 from briefings.models import (
     CURATED_HISTORY,
     Assessment,
@@ -60,14 +59,6 @@ class Command(BaseCommand):
             )
             what = "Reset to the fixture" if reset else f"Added {added} missing rows, left {kept} existing rows as they are"
             self.stdout.write(self.style.SUCCESS(f"{what}. Now: {counts}. History entries added: {recorded}."))
-
-
-def confirm_or_stop(warning, *, flag):
-    """Ask on a terminal; without one (a script, a pipe), say which flag skips the question."""
-    if not sys.stdin.isatty():
-        raise CommandError(f"{warning} No terminal to ask on: pass {flag} to go ahead.")
-    if input(f"{warning} Type 'yes' to go on: ") != "yes":
-        raise CommandError("Cancelled; nothing was changed.")
 
 
 def add_missing_rows(fixture):
