@@ -19,5 +19,6 @@ app_patterns = (
 urlpatterns = [
     path("", include(app_patterns)),
     path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
 ]

@@ -59,7 +59,8 @@ import json
 from django.conf import settings
 from django.test import Client, override_settings
 client = Client(HTTP_HOST="example.org")
-plain = client.get("/healthz")
+plain = client.get("/statistics/")
+probe = client.get("/healthz")
 secure = client.get("/healthz", secure=True)
 # The admin's stylesheets need collectstatic's manifest, which this test does not build.
 storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
@@ -68,6 +69,7 @@ with override_settings(STORAGES=storages):
 print(json.dumps({
     "debug": settings.DEBUG,
     "plain": [plain.status_code, plain.get("Location", "")],
+    "probe": probe.status_code,
     "headers": dict(secure.headers),
     "csrf_cookie": {key: str(value) for key, value in login.cookies["csrftoken"].items()},
 }))
@@ -79,7 +81,8 @@ def test_production_responses_are_https_only_with_security_headers(tmp_path):
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["debug"] is False
-    assert seen["plain"] == [301, "https://example.org/healthz"]
+    assert seen["plain"] == [301, "https://example.org/statistics/"]
+    assert seen["probe"] == 200  # load balancers probe over plain HTTP (SECURE_REDIRECT_EXEMPT)
     headers = seen["headers"]
     assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
     assert headers["X-Content-Type-Options"] == "nosniff"
