@@ -6,6 +6,7 @@ start without SECRET_KEY and ALLOWED_HOSTS.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -98,8 +99,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         transaction_mode="IMMEDIATE", timeout=20, init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
     # Tests get a file too, not Django's shared in-memory database, whose table locks fail at once
-    # instead of waiting: threads and the live server then meet the locking production has.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    # instead of waiting: threads and the live server then meet the locking production has. One
+    # file per test run (removed at its end), so two runs at once never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"threat-briefings-test-{os.getpid()}.sqlite3")
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
         "TEST_DATABASE_NAME", "test_threat_briefings"

@@ -5,25 +5,19 @@ the values a browser sends (hidden inputs included), so what the page carries is
 import re
 
 import pytest
-from django.contrib.auth.models import Group, User
-from django.core.management import call_command
+from django.contrib.auth.models import User
 
 from briefings.models import Assessment, EditConflict, Statistic, Status
 
 from .adminforms import admin_form
 from .factories import make_category, make_source, make_statistic
+from .test_curators import curator
+
+__all__ = ["curator"]  # the fixture: a member of the curator group, not a superuser
 
 pytestmark = pytest.mark.django_db
 
 TEXT = "Since 2017 we have disrupted 43 late-stage plots.\nAround one in five investigations are new. Threats are rising."
-
-
-@pytest.fixture
-def curator():
-    call_command("create_curator_group", verbosity=0)
-    user = User.objects.create_user("carol", password="a long curator password", is_staff=True)
-    user.groups.add(Group.objects.get(name="curator"))
-    return user
 
 
 @pytest.fixture
