@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import selectors
 from .forms import ExplorerForm
@@ -123,7 +123,7 @@ def _series(statistics):
     return build_series(points), too_long
 
 
-@require_GET
+@require_safe
 @cached_page
 def statistics_explorer(request):
     """The figures matching the filters, judged at the figure's level (`threat`, `country`,

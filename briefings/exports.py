@@ -35,12 +35,13 @@ from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpRespo
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import selectors
 from .forms import StatisticFilterForm, TimelineFilterForm
 from .models import Country, Speech, Status, ThreatCategory
 from .pagecache import cached_page
+from .text import clean_control_characters
 
 SITE_NAME = "Threat Briefings"
 API_PAGE_SIZE = 100
@@ -145,10 +146,20 @@ def statistic_data(briefing_url, statistic, countries):
     }
 
 
+def spreadsheet_safe(value):
+    """A cell a spreadsheet will not run: text that begins with =, +, -, @, a tab or a carriage
+    return is a formula to Excel and LibreOffice, so it gets a leading apostrophe, as OWASP's
+    CSV-injection advice says. Numbers are left as they are."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
 def csv_row(data):
-    """A statistic as `statistic_data` gives it, flattened to the CSV columns."""
+    """A statistic as `statistic_data` gives it, flattened to the CSV columns, every cell
+    spreadsheet_safe."""
     briefing, source = data["briefing"], data["source"]
-    return {
+    return {column: spreadsheet_safe(value) for column, value in {
         "id": data["id"],
         "measure": data["measure"],
         "value": data["value"],
@@ -168,7 +179,7 @@ def csv_row(data):
         "source_language": source["language"],
         "source_url": source["url"],
         "url": data["url"],
-    }
+    }.items()}
 
 
 def briefing_data(request, speech):
@@ -205,7 +216,7 @@ def _paged(request, form, rows):
     }
 
 
-@require_GET
+@require_safe
 @cached_page
 def statistics_json(request):
     """Published statistics matching the filters, a page of API_PAGE_SIZE at a time."""
@@ -226,7 +237,7 @@ class _Echo:
         return value
 
 
-@require_GET
+@require_safe
 def statistics_csv(request):
     """Every published statistic matching the filters, streamed row by row."""
     form = StatisticFilterForm(request.GET)
@@ -248,7 +259,7 @@ def statistics_csv(request):
     )
 
 
-@require_GET
+@require_safe
 @cached_page
 def briefings_json(request):
     """Briefings matching the filters, a page of API_PAGE_SIZE at a time."""
@@ -285,8 +296,11 @@ class BriefingFeed(Feed):
         # The view has already validated the filters; Feed hands its keyword arguments on to here.
         return filters
 
+    # Everything written into the feed passes through clean_control_characters: XML 1.0 cannot
+    # hold control characters or U+FFFE, and one stored in a title must not break the feed.
+
     def title(self, filters):
-        description = filters.describe()
+        description = clean_control_characters(filters.describe())
         return f"{SITE_NAME}: {description}" if description else SITE_NAME
 
     def link(self, filters):
@@ -300,11 +314,11 @@ class BriefingFeed(Feed):
 
     def item_title(self, speech):
         # Atom titles are plain text; the base class escapes them once more for RSS's sake.
-        return speech.title
+        return clean_control_characters(speech.title)
 
     def item_description(self, speech):
         # Atom1Feed writes the description as <summary type="html">, so plain text is escaped as HTML.
-        return escape(speech.summary)
+        return escape(clean_control_characters(speech.summary))
 
     def item_link(self, speech):
         return speech.get_absolute_url()
@@ -316,10 +330,10 @@ class BriefingFeed(Feed):
         return self.item_pubdate(speech)
 
     def item_author_name(self, speech):
-        return speech.speaker.name
+        return clean_control_characters(speech.speaker.name)
 
 
-@require_GET
+@require_safe
 @cached_page
 def feed(request):
     form = TimelineFilterForm(request.GET)

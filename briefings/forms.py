@@ -13,12 +13,13 @@ import dataclasses
 from dataclasses import dataclass
 
 from django import forms
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.text import Truncator
 
 from .models import Attribution, Country, Speaker, Speech, Statistic, ThreatCategory
+from .text import has_control_characters
 
 MAX_QUERY_LENGTH = 200
 MAX_VALUES = 20  # values of one repeatable parameter that are read; the rest are dropped, with a notice
@@ -41,10 +42,9 @@ REPEATABLE = ("threat", "country", "whose")
 
 # Control characters (other than tab and line breaks) mean nothing in a search and cannot be
 # written into XML 1.0, so the Atom feed, whose title repeats the search, would fail on them.
-no_control_characters = RegexValidator(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]", inverse_match=True, code="control_characters",
-    message="Control characters are not allowed.",
-)
+def no_control_characters(value):
+    if has_control_characters(value):
+        raise ValidationError("Control characters are not allowed.", code="control_characters")
 
 
 @dataclass(frozen=True)

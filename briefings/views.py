@@ -7,7 +7,7 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import passages, selectors
 from .forms import Filters, TimelineFilterForm
@@ -102,7 +102,7 @@ def _least_restrictive_removal(filters, categories, matched_ids):
     return best
 
 
-@require_GET
+@require_safe
 @cached_page
 def timeline(request):
     """The matching briefings, newest year first, a page at a time (PAGE_SIZE briefings or so,
@@ -196,7 +196,7 @@ def _matrix_links(rows, years, filters):
     return rows
 
 
-@require_GET
+@require_safe
 def speech_detail(request, slug):
     """A published briefing for everyone (a draft's address is a 404 for the public); staff also
     see a draft, as a preview under a "Draft — not public" banner. A preview is never cached,

@@ -1,6 +1,7 @@
 """The statistics explorer at /statistics/: filters, sorting, series charts, bad input."""
 
 import datetime
+import html as html_module
 import re
 
 import pytest
@@ -174,3 +175,26 @@ class TestAtScale:
         assert '<a href="/statistics/?measure=arrests">Arrests</a>: 130 figures in 130 briefings' in html
         narrowed = client.get("/statistics/?measure=arrests&from=2010").content.decode()
         assert '<figure class="series"' in narrowed
+
+
+def option_counts(html, name):
+    """{option label: count} of a filter of the explorer, as the page shows them."""
+    start = html.index(f'name="{name}"')
+    block = html[start:html.index("</fieldset>" if name == "whose" else "</select>", start)]
+    return {html_module.unescape(label).strip("— ").strip(): int(n)
+            for label, n in re.findall(r">([^<>]+?) \((\d+)\)<", block)}
+
+
+def test_the_counts_beside_each_option_are_counts_of_figures(client, seeded):
+    """Counted from curation.toml: of the two figures about Iran, 30 is about state threats and 32
+    about threats to life (a state threat), both paraphrased by a reporter. A briefing count
+    would say 2 for Iran's state threats too, but 1 for each of its briefings' other threats."""
+    html = client.get("/statistics/?country=iran").content.decode()
+    threats = option_counts(html, "threat")
+    assert (threats["State threats"], threats["Threats to life"], threats["Espionage"]) == (2, 1, 0)
+    assert threats["Terrorism"] == 0 and threats["Cyber"] == 0
+    assert option_counts(html, "whose") == {"The speaker's own words": 0, "The reporter's paraphrase": 2,
+                                             "The reporter's background": 0}
+    # The country counts apply the other filters (here none), not their own: Russia has 30 and 31.
+    countries = option_counts(html, "country")
+    assert (countries["Iran"], countries["Russia"], countries["Syria"]) == (2, 2, 2)

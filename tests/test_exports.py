@@ -376,6 +376,23 @@ class TestBadInput:
         assert response["Content-Type"] == "text/plain; charset=utf-8"
         assert f"{field}: {message}" in body(response).decode()
 
+    @pytest.mark.parametrize("path", [STATISTICS_JSON, BRIEFINGS_JSON, STATISTICS_CSV, FEED])
+    def test_a_rejected_filter_is_not_said_to_be_ignored(self, client, seeded, path):
+        """Exports answer 400 to a bad filter; the message must say so, not that it was ignored
+        (it used to: "…so this filter was ignored" in a 400)."""
+        response = get(client, path, "threat=nonsense")
+        assert response.status_code == 400
+        text = body(response).decode()
+        assert "ignored" not in text
+        assert "Nothing was returned: correct or remove these parameters." in text.replace("\\n", " ")
+        if path.endswith(".json"):
+            assert response.json()["errors"] == {"threat": ["There is no threat category “nonsense”."]}
+
+    def test_bounded_parameters_are_listed_as_notices(self, client, seeded):
+        data = get(client, STATISTICS_JSON, "kind=interview&kind=speech").json()
+        assert data["notices"] == ["“kind” takes one value; 2 were given, so only the first (“interview”) is used."]
+        assert {row["briefing"]["slug"] for row in data["results"]} == {"bbc-radio-interview-2021-09"}
+
     @pytest.mark.parametrize("path", [STATISTICS_JSON, STATISTICS_CSV])
     def test_measure_is_limited_to_the_field_length(self, client, seeded, path):
         response = get(client, path, "measure=" + "x" * 201)
@@ -487,3 +504,43 @@ class TestPaging:
         response = get(client, STATISTICS_CSV)
         assert response.streaming
         assert len(csv_rows(response)) == 120
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(client, db, start):
+    """OWASP's CSV-injection advice: a cell beginning with a formula character gets a leading
+    apostrophe, so Excel or LibreOffice shows it as text instead of running it."""
+    formula = f"{start}HYPERLINK(\"http://evil.example\",\"x\")"
+    speech = make_speech(title=formula)
+    make_statistic(speech=speech, measure=formula, quote=f"{start}1+1", value=5, value_text="5")
+    [row] = csv_rows(get(client, STATISTICS_CSV))
+    assert row["measure"] == "'" + formula
+    assert row["briefing_title"] == "'" + formula
+    assert row["quote"] == f"'{start}1+1"
+    assert row["value"] == "5" and row["value_text"] == "5"  # ordinary cells as they were
+    # The JSON is data, not a spreadsheet: it keeps the text as stored.
+    assert get(client, STATISTICS_JSON).json()["results"][0]["measure"] == formula
+
+
+def test_the_feed_stays_valid_xml_with_a_control_character_stored(client, db):
+    """A vertical tab in a stored title made /feed/ a 500 for everyone."""
+    speaker = make_speech(title="A\x0bB", summary="Sum\x00mary \ufffe").speaker
+    speaker.name = "Ken\x1f McCallum"
+    speaker.save()
+    response = get(client, FEED)
+    assert response.status_code == 200
+    feed = ET.fromstring(response.content)
+    [entry] = feed.findall("atom:entry", ATOM)
+    assert entry.find("atom:title", ATOM).text == "A\nB"
+    assert entry.find("atom:summary", ATOM).text == "Summary "
+    assert entry.find("atom:author/atom:name", ATOM).text == "Ken McCallum"
+
+
+@pytest.mark.parametrize("query", ["q=%EF%BF%BE", "q=A%0BB", "measure=a%C2%80b"])
+def test_a_search_with_characters_xml_cannot_hold_is_refused_not_written_into_the_feed(client, db, query):
+    """U+FFFE and control characters cannot stand in XML 1.0; the feed repeats the search in its
+    title, so such a search is refused with a plain message rather than making invalid XML."""
+    path = STATISTICS_JSON if query.startswith("measure") else FEED
+    response = get(client, path, query)
+    assert response.status_code == 400
+    assert "Control characters are not allowed." in body(response).decode()

@@ -179,3 +179,23 @@ def test_a_successful_login_resets_the_count(client, admin_user):
         log_in(client, "wrong")
     assert log_in(client, PASSWORD).status_code == 302
     assert is_logged_in(client)
+
+
+PUBLIC_PAGES = ["/", "/?threat=terrorism", "/statistics/", "/briefings/annual-threat-update-2021/", "/api/statistics.json",
+                "/api/briefings.json", "/statistics.csv", "/feed/", "/healthz"]
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_head_is_answered_like_get_without_a_body(client, seeded, url):
+    """Uptime checks and link checkers send HEAD; it used to be a 405 on every page but /healthz."""
+    get, head = client.get(url), client.head(url)
+    assert head.status_code == get.status_code == 200
+    assert head["Content-Type"] == get["Content-Type"]
+    assert (head.getvalue() if head.streaming else head.content) == b""
+
+
+@pytest.mark.parametrize("url", [*PUBLIC_PAGES, "/no-such-page/", ADMIN_LOGIN])
+def test_every_response_says_which_features_and_origins_it_allows(client, seeded, url):
+    response = client.get(url)
+    assert response["Permissions-Policy"] == "camera=(), geolocation=(), microphone=(), payment=(), usb=()"
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
