@@ -210,17 +210,6 @@ class AssessmentInline(admin.TabularInline):
     show_change_link = True
 
 
-class ImportDocumentForm(forms.Form):
-    document = forms.FileField(help_text="A plain-text transcript or report, UTF-8.")
-    speaker = forms.ModelChoiceField(Speaker.objects.all())
-    date = forms.DateField(help_text="YYYY-MM-DD", widget=forms.DateInput(attrs={"type": "date"}))
-    title = forms.CharField(max_length=300)
-    kind = forms.ChoiceField(choices=Speech.Kind.choices)
-    publisher = forms.CharField(max_length=200, initial="MI5")
-    url = forms.URLField(required=False, assume_scheme="https")
-    language = forms.CharField(max_length=20, initial="en")
-
-
 @admin.register(Speech)
 class SpeechAdmin(PublishBriefings, admin.ModelAdmin):
     form = SpeechForm
@@ -247,15 +236,10 @@ class SpeechAdmin(PublishBriefings, admin.ModelAdmin):
     def import_document_view(self, request):
         if not self.has_import_permission(request):
             raise PermissionDenied
-        form = ImportDocumentForm(request.POST or None, request.FILES or None)
+        form = importing.ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
             try:
-                result = importing.import_document(
-                    data["document"].read(), name=data["document"].name, speaker=data["speaker"].slug,
-                    date=data["date"].isoformat(), title=data["title"], kind=data["kind"],
-                    publisher=data["publisher"], url=data["url"], language=data["language"],
-                )
+                result = importing.import_document(form.import_request(request.FILES["document"].name))
             except importing.ImportRefused as refusal:
                 form.add_error("document", str(refusal))
             else:
