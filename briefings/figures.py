@@ -52,10 +52,11 @@ VERBS = {
     "meant", "remain", "remains", "include", "includes", "included", "represent", "represents", "say", "says", "said",
     "see", "sees", "saw", "seen", "make", "makes", "made", "take", "takes", "took", "come", "comes", "came", "go",
     "goes", "went", "get", "gets", "got", "do", "does", "did", "rose", "rise", "rises", "fell", "fall", "falls", "grew",
-    "grow", "grows", "increased", "decreased", "doubled", "tripled", "need", "needs", "needed", "face", "faces", "faced", "try", "tried", "tries", "now", "also", "still", "times",
+    "grow", "grows", "increased", "decreased", "doubled", "tripled", "need", "needs", "needed", "face", "faces",
+    "faced", "try", "tried", "tries", "now", "also", "still", "times",
     "concern", "concerns", "concerned", "relate", "relates", "related", "reach", "reached", "continue", "continues",
     "happened", "occurred", "left", "joined", "risen", "fallen", "grown", "gone", "known", "believed", "thought",
-    "involving", "including", "according", "being", "having",
+    "involving", "including", "according", "being", "having", "stands", "stood", "stand", "totalled", "spent",
 }
 
 # Words with a letter in them ("MI5", "1990s") are words, not figures.
@@ -83,19 +84,30 @@ class Figure:
         return self.phrase.split()[-1] if self.phrase else ""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Token:
     text: str
     start: int
     end: int
-
-    @property
-    def word(self):
-        return self.text.lower().replace("’", "'")
+    word: str  # lower case, with straight apostrophes
 
 
 def _tokens(text):
-    return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return [_Token(m.group(), m.start(), m.end(), m.group().lower().replace("’", "'")) for m in _TOKEN.finditer(text)]
+
+
+_FOLD = re.compile(r"([a-z]+)-?fold")
+_SCALED = re.compile(r"(\d+(?:\.\d+)?)(bn|m|k)")
+_YEAR = re.compile(r"(19|20)\d\d")
+_PHRASE_WORD = re.compile(r"[a-z][a-z0-9'-]*")
+_LOWER_WORD = re.compile(r"[a-z][a-z'-]*")
+# Words a figure can start with; any other token is passed over at once.
+_STARTS = {*UNITS, *TENS, *SCALES, *SHARES, *MULTIPLIERS, "a", "an", "dozen", "half"}
+
+
+def _may_start(token):
+    first = token.word[:1]
+    return first.isdigit() or token.word in _STARTS or token.word.endswith("fold")
 
 
 def _digits_value(text):
@@ -106,12 +118,12 @@ def _number_at(tokens, i, permissive):
     """The number starting at token i as (value, index after it), or None. Permissive
     reading (for a value as written) also takes "a"/"an"/"one" alone as 1."""
     word = tokens[i].word
-    fold = re.fullmatch(r"([a-z]+)-?fold", word)
+    fold = _FOLD.fullmatch(word)
     if fold and (fold.group(1) in UNITS or fold.group(1) in TENS):
         return Decimal(UNITS.get(fold.group(1), 0) + TENS.get(fold.group(1), 0)), i + 1
     if word in MULTIPLIERS:
         return Decimal(MULTIPLIERS[word]), i + 1
-    scaled = re.fullmatch(r"(\d+(?:\.\d+)?)(bn|m|k)", word)
+    scaled = _SCALED.fullmatch(word)
     if scaled and i and tokens[i - 1].text in CURRENCIES:
         return Decimal(scaled.group(1)) * CURRENCY_SCALES[scaled.group(2)], i + 1
     if word == "half" and [t.word for t in tokens[i + 1:i + 3]] == ["a", "dozen"]:
@@ -161,6 +173,8 @@ def _share_at(tokens, i, permissive):
     if first is None:
         return None
     numerator, j = first
+    if tokens[i].word in MULTIPLIERS or tokens[i].word.endswith("fold"):
+        return None
     if j < len(tokens) and tokens[j].word in SHARES:
         return (numerator * 100 / SHARES[tokens[j].word]).quantize(Decimal("0.01")), j + 1
     if j + 1 < len(tokens) and tokens[j].word == "in":
@@ -172,16 +186,21 @@ def _share_at(tokens, i, permissive):
 
 def _is_date_or_year(tokens, i, j):
     word = tokens[i].word
-    if re.fullmatch(r"(19|20)\d\d", word):
+    if _YEAR.fullmatch(word):
         return True
     before = tokens[i - 1].word if i else ""
     after = tokens[j].word if j < len(tokens) else ""
     return before in MONTHS or after in MONTHS or after == "/" or before == "/"
 
 
+_QUALIFIER_SPLIT = [(phrase.split(), qualifier) for phrase, qualifier in QUALIFIERS]
+_QUALIFIER_LAST_WORDS = {words[-1] for words, _qualifier in _QUALIFIER_SPLIT}
+
+
 def _qualifier_before(tokens, i):
-    for phrase, qualifier in QUALIFIERS:
-        words = phrase.split()
+    if not i or tokens[i - 1].word not in _QUALIFIER_LAST_WORDS:
+        return "exact", i
+    for words, qualifier in _QUALIFIER_SPLIT:
         if i >= len(words) and [t.word for t in tokens[i - len(words):i]] == words:
             return qualifier, i - len(words)
     return "exact", i
@@ -193,15 +212,20 @@ def _phrase_after(tokens, j):
         j += 2
     elif j < len(tokens) and tokens[j].word == "percent":
         j += 1
+    of_what = j < len(tokens) and tokens[j].word == "of"
     while j < len(tokens) and tokens[j].word in ("of", "the", "a", "an", "our", "their", "its", "these", "those", "all"):
         j += 1
     words = []
     while j < len(tokens) and len(words) < 6:
         word = tokens[j].word
-        if not re.fullmatch(r"[a-z][a-z0-9'-]*", word) or word in PHRASE_STOPS or word in UNITS or word in VERBS:
+        if not _PHRASE_WORD.fullmatch(word) or word in PHRASE_STOPS or word in UNITS or word in VERBS:
             break
+        if word.endswith("ing") and words and (words[-1].endswith("s") or words[-1].lower() == "people"):
+            break  # "analysts working on…": what follows the noun describes it
         words.append(tokens[j].text)
         j += 1
+    if len(words) == 1 and words[0].lower().endswith("ing") and not of_what:
+        return ""  # "500 working": a verb, not what the figure counts ("a third of those working" is)
     return " ".join(words)
 
 
@@ -237,7 +261,7 @@ def find_figures(sentence):
     tokens = _tokens(sentence)
     figures, i = [], 0
     while i < len(tokens):
-        found = _figure_at(sentence, tokens, i, permissive=False)
+        found = _figure_at(sentence, tokens, i, permissive=False) if _may_start(tokens[i]) else None
         if found:
             figure, j = found
             if not _not_a_figure(sentence, tokens, i, j, figure):
@@ -264,7 +288,8 @@ DISCOURSE_NOUNS = {
     "areas", "way", "ways", "message", "messages", "part", "parts", "observation", "observations", "lesson",
     "lessons", "priority", "priorities", "issue", "issues", "topic", "topics", "word", "words", "example",
     "examples", "aspect", "aspects", "element", "elements", "section", "sections", "remark", "remarks", "idea",
-    "ideas", "takeaways", "strands", "pillars", "headlines", "minutes",
+    "ideas", "takeaways", "strands", "pillars", "headlines", "minutes", "recommendations", "findings", "chapters",
+    "conclusions", "annexes",
 }
 DISCOURSE_ADJECTIVES = {"key", "main", "broad", "final", "quick", "brief", "important", "big", "short", "other",
                         "more", "further", "specific", "central", "particular", "distinct", "simple", "general"}
@@ -303,6 +328,8 @@ def _not_a_figure(sentence, tokens, i, j, figure):
             return True
     if i >= 2 and words[i - 2:i] == ["age", "of"] or words[max(0, i - 3):i] == ["as", "young", "as"]:
         return True
+    if "aged" in words[max(0, i - 4):i]:
+        return True  # "aged between 15 and 24"
     # Ages: "under 18", "over-18s", "13-year-old" (glued, above).
     if figure.value in _AGE_LIMITS and not figure.percent and (
             before == "under" or before == "over" and not _is_noun(tokens, j)):
@@ -321,12 +348,12 @@ def _not_a_figure(sentence, tokens, i, j, figure):
     next_capitalised = j < len(tokens) and tokens[j].text[:1].isupper() and tokens[j].text.isalpha()
     if not digits and capitalised and next_capitalised and after not in NATIONALITIES:
         return True
-    if i >= 1 and tokens[i - 1].text[:1].isupper() and tokens[i - 1].text.isalpha() and i - 1 > 0:
-        if before not in _QUALIFIER_WORDS and not _is_noun(tokens, j) and not figure.percent:
-            return True
-    if i == 1 and before[:1].isalpha() and tokens[0].text[:1].isupper() and before not in _QUALIFIER_WORDS:
-        if tokens[0].text.isupper() and len(tokens[0].text) > 1 and not _is_noun(tokens, j):
-            return True  # "IE 11" opening a sentence
+    if digits and i >= 1 and tokens[i - 1].text[:1].isupper() and tokens[i - 1].text.isalpha():
+        if before not in _QUALIFIER_WORDS | _OPENERS and not _is_noun(tokens, j) and not figure.percent:
+            return True  # "IE 11", "Chart 3", "HC 1234"
+    # A numbered heading or paragraph: "1.2 The review team…".
+    if i == 0 and digits and next_capitalised and after not in NATIONALITIES and not figure.percent:
+        return True
     # The speech's own structure: "two things", "three key themes", "our values are fourfold: …".
     if after == ":" and not digits:
         return True
@@ -342,6 +369,8 @@ NATIONALITIES = {"russian", "russians", "chinese", "iranian", "iranians", "briti
                  "american", "americans", "syrian", "syrians", "afghan", "afghans", "irish", "islamist", "islamists",
                  "uk", "mi5"}
 _QUALIFIER_WORDS = {word for phrase, _ in QUALIFIERS for word in phrase.split()} | {"than", "least", "to", "by"}
+_OPENERS = {"in", "of", "by", "since", "only", "just", "with", "and", "but", "all", "for", "at", "to", "from", "so",
+            "fully", "another", "some", "these", "those", "the", "our", "we", "they", "there", "here"}
 
 
 def _is_noun(tokens, j):
@@ -349,7 +378,7 @@ def _is_noun(tokens, j):
     if j >= len(tokens):
         return False
     word = tokens[j].word
-    return bool(re.fullmatch(r"[a-z][a-z'-]*", tokens[j].text)) and word not in PHRASE_STOPS
+    return bool(_LOWER_WORD.fullmatch(tokens[j].text)) and word not in PHRASE_STOPS
 
 
 def read_value(value_text):

@@ -74,9 +74,10 @@ FURNITURE = re.compile(
     r"follow us|share (this|on)|sign up|subscribe|newsletter|related (news|articles|content|stories|links)|"
     r"read more|more news|latest news|print (this )?page|anti-terrorism hotline|\bhotline\b|call 999|"
     r"gov\.uk/act|report (it|suspicious|online)|if you see something|in an emergency|^(published|last updated|"
-    r"updated|date|posted)\b|\.(jpe?g|png|gif|svg|pdf)\b|^(image|photo|caption|credit)\s*:|\||›|»|•",
-    re.IGNORECASE,
+    r"updated|date|posted)\b|^(image|photo|caption|credit|file|annex [a-z0-9]+)\s*:|\||›|»|•",
+    re.IGNORECASE | re.MULTILINE,
 )
+FILE_NAME = re.compile(r"\w\.(jpe?g|png|gif|svg|pdf|docx?|xlsx?|csv|html?|mp3|mp4)\b", re.IGNORECASE)
 
 
 class ImportRefused(Exception):
@@ -130,7 +131,8 @@ class ImportForm(forms.Form):
                   "a report, interview or article must name its publisher.",
     )
     url = forms.CharField(max_length=200, required=False, help_text="http:// or https:// only.")
-    language = forms.RegexField(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=20, initial="en",
+    language = forms.RegexField(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=20, initial="en", required=False,
+                                help_text="BCP 47 code of the text; en when empty.",
                                 error_messages={"invalid": "“%(value)s” is not a language code such as en or de."})
     allow_future = forms.BooleanField(required=False, help_text="Accept a date after today.")
     attach_to = forms.ModelChoiceField(
@@ -166,6 +168,9 @@ class ImportForm(forms.Form):
         if not title:
             raise ValidationError("The title is empty.")
         return title
+
+    def clean_language(self):
+        return self.cleaned_data["language"] or "en"
 
     def clean_publisher(self):
         return normalise_whitespace(clean_control_characters(self.cleaned_data["publisher"]))
@@ -398,13 +403,16 @@ class Reading:
     threats: list
 
 
-def is_furniture(line):
+def is_furniture(line, marked=None):
     """A line of the web page around the text: a banner, menu, breadcrumb, copyright or caption
-    line, or a short line with no sentence in it (a menu item)."""
+    line, or a short line with no sentence in it (a menu item). `marked`: whether FURNITURE
+    matches the line, when already known (text_chunks searches the whole text at once)."""
     line = line.strip()
-    if FURNITURE.search(line):
-        return True
     words = line.split()
+    if FURNITURE.search(line) if marked is None else marked:
+        return True
+    if len(words) <= 8 and FILE_NAME.search(line):
+        return True
     if not re.search(r"[.!?:;”\"]$", line) and len(words) <= 4:
         return True
     capitalised = sum(word[:1].isupper() for word in words)
@@ -414,10 +422,14 @@ def is_furniture(line):
 def text_chunks(text):
     """The runs of lines that are the text, page furniture left out, whitespace collapsed. A run
     never crosses a paragraph or a furniture line, so each sentence stands verbatim in the text."""
+    # One search of the whole text finds the lines that FURNITURE marks (by where they start).
+    marked = {text.rfind("\n", 0, match.start()) + 1 for match in FURNITURE.finditer(text)}
     for start, end in paragraph_spans(text):
-        run = []
+        run, position = [], start
         for line in text[start:end].split("\n"):
-            if is_furniture(line):
+            line_start = position if position > start else text.rfind("\n", 0, start) + 1
+            position += len(line) + 1
+            if is_furniture(line, marked=line_start in marked):
                 if run:
                     yield normalise_whitespace(" ".join(run))
                 run = []
@@ -436,16 +448,21 @@ class Vocabulary:
         if measures is None:
             measures = Statistic.objects.published().order_by().values_list("measure", flat=True).distinct()
         self.measures = [(measure, _stems(measure)) for measure in sorted(set(measures))]
-        self.category_patterns = [
-            (category, re.compile(r"\b(" + "|".join(CATEGORY_WORDS.get(category.slug, [re.escape(category.name)]))
-                                  + ")", re.IGNORECASE))
-            for category in self.categories
-        ]
-        self.country_patterns = [
-            (country, re.compile(r"\b(" + "|".join(map(re.escape, [country.name, *COUNTRY_WORDS.get(country.slug, [])]))
-                                 + r")s?\b"))
-            for country in self.countries
-        ]
+        # One pattern each, a named group per category or country, so a text is searched once.
+        self.category_pattern = re.compile("|".join(
+            rf"(?P<c{n}>\b(" + "|".join(CATEGORY_WORDS.get(category.slug, [re.escape(category.name)])) + "))"
+            for n, category in enumerate(self.categories)) or "(?!)", re.IGNORECASE)
+        self.country_pattern = re.compile("|".join(
+            rf"(?P<c{n}>\b(" + "|".join(map(re.escape, [country.name, *COUNTRY_WORDS.get(country.slug, [])])) + r")s?\b)"
+            for n, country in enumerate(self.countries)) or "(?!)")
+
+    def threats_named(self, text):
+        """(position, category) for each mention of a category in the text."""
+        return [(m.start(), self.categories[int(m.lastgroup[1:])]) for m in self.category_pattern.finditer(text)]
+
+    def countries_named(self, text):
+        found = {int(m.lastgroup[1:]) for m in self.country_pattern.finditer(text)}
+        return [self.countries[n] for n in sorted(found)]
 
 
 def read_document(text, vocabulary=None):
@@ -454,16 +471,17 @@ def read_document(text, vocabulary=None):
     proposals, seen = [], set()
     named_countries, named_threats = set(), set()
     for chunk in text_chunks(text):
-        named_countries.update(c.pk for c, pattern in vocabulary.country_patterns if pattern.search(chunk))
-        named_threats.update(c.pk for c, pattern in vocabulary.category_patterns if pattern.search(chunk))
+        named_countries.update(c.pk for c in vocabulary.countries_named(chunk))
+        named_threats.update(c.pk for _start, c in vocabulary.threats_named(chunk))
         for sentence in figures.sentences(chunk):
             found = figures.find_figures(sentence)
             if not found:
                 continue
-            countries = [c for c, pattern in vocabulary.country_patterns if pattern.search(sentence)]
-            mentions = [(m.start(), c) for c, pattern in vocabulary.category_patterns for m in pattern.finditer(sentence)]
+            countries = vocabulary.countries_named(sentence)
+            mentions = vocabulary.threats_named(sentence)
+            sentence_stems = _stems(sentence)
             for figure in found:
-                measure = choose_measure(figure, sentence, vocabulary)
+                measure = choose_measure(figure, sentence, vocabulary, sentence_stems)
                 if not measure or (measure, figure.value) in seen:
                     continue
                 seen.add((measure, figure.value))
@@ -501,12 +519,12 @@ def _stems(text):
     return {_stem(word) for word in re.findall(r"[\w'’-]+", text)} - _STOP_STEMS
 
 
-def choose_measure(figure, sentence, vocabulary):
+def choose_measure(figure, sentence, vocabulary, sentence_stems=None):
     """A curated measure name when the figure's own words belong to it and most of its words are in
     the sentence ("43 late-stage plots" joins "late-stage attack plots disrupted"); else the words
     the figure counts; else the words just before it ("investigations rose by 48%"); else nothing."""
     phrase = _stems(figure.phrase)
-    sentence_stems = _stems(sentence)
+    sentence_stems = _stems(sentence) if sentence_stems is None else sentence_stems
     best, best_share = None, 0.0
     for measure, stems in vocabulary.measures:
         if not stems or (phrase and not phrase <= stems):
@@ -518,23 +536,36 @@ def choose_measure(figure, sentence, vocabulary):
         return best
     if figure.phrase:
         return figure.phrase[:200]
-    clause = re.split(r"[,;:–—(]", sentence[:figure.start])[-1]
+    for clause in reversed(re.split(r"[,;:–—(]", sentence[:figure.start])[-3:]):
+        words = _words_before(clause)
+        if words:
+            return " ".join(words)[:200]
+    return ""
+
+
+_CONNECTORS = {"of", "into", "in", "on", "from", "for", "against"}
+_SKIPPED_BEFORE = {"by", "to", "is", "are", "was", "were", "up", "around", "about", "over", "nearly", "almost",
+                   "than", "more", "some", "just", "well", "at", "which", "had", "have", "has", "would", "will"}
+
+
+def _words_before(clause):
+    """The noun phrase just before a figure, skipping the verb between: "investigations into
+    state-backed activity have risen by" → investigations into state-backed activity."""
     words = []
     for word in reversed(re.findall(r"[A-Za-z][\w'’-]*", clause)):
         lower = word.lower()
         if lower in figures.UNITS or lower in figures.TENS or lower.endswith("ly"):
             break
-        if lower in figures.VERBS or lower in {"by", "to", "of", "is", "are", "was", "were", "up", "around", "about",
-                                               "over", "nearly", "almost", "than", "more", "some", "just", "well"}:
-            if words:
-                break
+        if not words and (lower in figures.VERBS or lower in _SKIPPED_BEFORE or lower in figures.PHRASE_STOPS
+                          or lower.endswith(("ing", "ed"))):
             continue
-        if lower in figures.PHRASE_STOPS:
+        if lower in figures.PHRASE_STOPS and lower not in _CONNECTORS or lower in figures.VERBS or len(words) == 6:
             break
         words.insert(0, word)
-        if len(words) == 4:
-            break
-    return " ".join(words)[:200]
+    while words and words[0].lower() in _CONNECTORS:
+        words.pop(0)
+    return words
+
 
 
 def _save_drafts(speech, source, proposals, attribution, name):

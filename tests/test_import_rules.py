@@ -160,8 +160,9 @@ def test_the_writes_of_an_import_do_not_grow_with_its_figures(seeded, tmp_path):
     number of queries (the paragraphs search indexes are written in bulk too)."""
     def queries(copies, title):
         # Each size in its own words, so the larger is not taken for a copy of the smaller.
-        text = "\n\n".join(f"{title} desk {''.join(chr(97 + int(d)) for d in str(n))} opened {400 + n} investigations into Russian threats and disrupted "
-                           f"{9 + n} plots." for n in range(copies))
+        letters = ["".join(chr(97 + int(d)) for d in str(n)) for n in range(copies)]
+        text = "\n\n".join(f"{title} desk {letters[n]} opened {400 + n} investigations into Russian threats and "
+                           f"disrupted {9 + n} plots." for n in range(copies))
         with CaptureQueriesContext(connection) as captured:
             run(tmp_path, text, new=True, title=title)
         return len(captured), Speech.objects.get(title=title).statistics.count()
