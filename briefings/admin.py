@@ -244,7 +244,7 @@ class SpeechAdmin(PublishBriefings, admin.ModelAdmin):
                 form.add_error("document", str(refusal))
             else:
                 self.message_user(request, result.summary(), messages.SUCCESS)
-                return redirect(reverse("admin:briefings_speech_change", args=[result.speech.pk]))
+                return redirect(reverse("briefings:review-drafts", args=[result.speech.slug]))
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
             "title": "Import a document",

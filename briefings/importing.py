@@ -257,7 +257,7 @@ class ImportResult:
         closest = (f"Closest held text: “{placement.closest.slug}” of “{placement.closest.speech.title}”, "
                    f"{placement.similarity:.1%} of five-word phrases shared." if placement.closest
                    else "No held text of this speaker to compare with (0.0% similar).")
-        drafts_url = reverse("admin:briefings_statistic_changelist") + f"?speech__id__exact={self.speech.pk}&status=draft"
+        drafts_url = reverse("briefings:review-drafts", args=[self.speech.slug])
         if placement.outcome == "unchanged":
             return f"Nothing changed: {placement.reason} {closest}"
         lines = [

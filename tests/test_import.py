@@ -187,7 +187,7 @@ def upload(client, content, **changes):
 def test_staff_can_import_by_upload_with_the_same_rules(staff_client):
     response = upload(staff_client, SAMPLE.read_bytes())
     speech = Speech.objects.get(title="Test threat update")
-    assert response.status_code == 302 and response["Location"] == f"/admin/briefings/speech/{speech.pk}/change/"
+    assert response.status_code == 302 and response["Location"] == f"/briefings/{speech.slug}/review/"
     assert speech.statistics.filter(status=Status.DRAFT).count() == 4
     again = upload(staff_client, SAMPLE.read_bytes())
     assert again.status_code == 302 and Speech.objects.filter(title="Test threat update").count() == 1
