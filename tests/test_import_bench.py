@@ -49,3 +49,22 @@ def test_page_furniture_proposes_no_threat_and_no_figure(seeded):
     assert [c.slug for c in reading.threats] == ["state-threats", "espionage"]
     assert [(p.figure.value, p.measure) for p in reading.proposals] == [(40, "new analysts")]
     assert reading.proposals[0].threat.slug == "espionage" and [c.slug for c in reading.countries] == ["china"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "threat", "country"),
+    [
+        ("About 25% of cases are extreme right-wing, while 75% are Islamist.", "extreme-right-wing-terrorism", None),
+        ("Links to Al Qaida appeared in 12 investigations.", "islamist-terrorism", None),
+        ("We saw 30 far-right plotters arrested.", "extreme-right-wing-terrorism", None),
+        ("Irish republican dissident groups mounted 4 attacks.", "northern-ireland-related-terrorism", None),
+        ("The Russians expelled 18 diplomats.", None, "russia"),
+        ("We recruited 40 analysts.", None, None),
+    ],
+)
+def test_the_threat_and_country_come_from_the_sentence_nearest_the_figure(seeded, sentence, threat, country):
+    """The threat named nearest the first figure, spelling variants included; none when the
+    sentence names none (never the first category in list order)."""
+    first = read_document(sentence, Vocabulary()).proposals[0]
+    assert (first.threat.slug if first.threat else None) == threat
+    assert [c.slug for c in first.countries] == ([country] if country else [])
