@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -247,7 +248,7 @@ class SpeechAdmin(PublishBriefings, admin.ModelAdmin):
                 return redirect(reverse("briefings:review-drafts", args=[result.speech.slug]))
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
-            "title": "Import a document",
+            "title": "Import a document", "max_mb": f"{settings.IMPORT_MAX_BYTES / 1_048_576:g}",
         }
         return TemplateResponse(request, "admin/briefings/speech/import.html", context)
 

@@ -482,9 +482,10 @@ def read_document(text, vocabulary=None):
             sentence_stems = _stems(sentence)
             for figure in found:
                 measure = choose_measure(figure, sentence, vocabulary, sentence_stems)
-                if not measure or (measure, figure.value) in seen:
+                key = (measure, figure.value.quantize(Decimal("0.01")))
+                if not measure or key in seen:
                     continue
-                seen.add((measure, figure.value))
+                seen.add(key)
                 proposals.append(Proposal(measure, figure, nearest_threat(figure, mentions), countries, sentence))
     parents = {c.parent_id for c in vocabulary.categories if c.pk in named_threats and c.parent_id}
     return Reading(
