@@ -9,7 +9,7 @@ PORT ?= 8000
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 2
 
-.PHONY: install migrate seed run test test-postgres fixtures check bench clean backup restore serve-prod
+.PHONY: install migrate seed run test test-postgres fixtures check bench import-bench clean backup restore serve-prod
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ restore: migrate
 # default postgres://postgres@127.0.0.1:5432, created and dropped). Not part of CI; ~5 minutes.
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# Recall and precision of import_document's draft figures on tests/data/import_bench/, and its time per MB.
+import-bench: install
+	$(BIN)/python benchmarks/import_bench.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache benchmarks/bench.sqlite3*

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -269,17 +270,6 @@ class AssessmentInline(admin.TabularInline):
     show_change_link = True
 
 
-class ImportDocumentForm(forms.Form):
-    document = forms.FileField(help_text="A plain-text transcript or report, UTF-8.")
-    speaker = forms.ModelChoiceField(Speaker.objects.all())
-    date = forms.DateField(help_text="YYYY-MM-DD", widget=forms.DateInput(attrs={"type": "date"}))
-    title = forms.CharField(max_length=300)
-    kind = forms.ChoiceField(choices=Speech.Kind.choices)
-    publisher = forms.CharField(max_length=200, initial="MI5")
-    url = forms.URLField(required=False, assume_scheme="https")
-    language = forms.CharField(max_length=20, initial="en")
-
-
 class CleanSpeechForm(CleanTextForm, SpeechForm):
     pass
 
@@ -310,23 +300,18 @@ class SpeechAdmin(PublishBriefings, admin.ModelAdmin):
     def import_document_view(self, request):
         if not self.has_import_permission(request):
             raise PermissionDenied
-        form = ImportDocumentForm(request.POST or None, request.FILES or None)
+        form = importing.ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
             try:
-                result = importing.import_document(
-                    data["document"].read(), name=data["document"].name, speaker=data["speaker"].slug,
-                    date=data["date"].isoformat(), title=data["title"], kind=data["kind"],
-                    publisher=data["publisher"], url=data["url"], language=data["language"],
-                )
+                result = importing.import_document(form.import_request(request.FILES["document"].name))
             except importing.ImportRefused as refusal:
                 form.add_error("document", str(refusal))
             else:
                 self.message_user(request, result.summary(), messages.SUCCESS)
-                return redirect(reverse("admin:briefings_speech_change", args=[result.speech.pk]))
+                return redirect(reverse("briefings:review-drafts", args=[result.speech.slug]))
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
-            "title": "Import a document",
+            "title": "Import a document", "max_mb": f"{settings.IMPORT_MAX_BYTES / 1_048_576:g}",
         }
         return TemplateResponse(request, "admin/briefings/speech/import.html", context)
 

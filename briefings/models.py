@@ -169,6 +169,7 @@ class Source(SluggedModel):
         PRIMARY = "primary", "Primary transcript"
         REPUBLICATION = "republication", "Republication"
         NEWS_REPORT = "news-report", "News report"
+        TRANSLATION = "translation", "Translation"
 
     speech = models.ForeignKey(Speech, on_delete=models.CASCADE, related_name="sources")
     publisher = models.CharField(max_length=200)

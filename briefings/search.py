@@ -29,6 +29,11 @@ def index_source(source):
         SourceParagraph.objects.filter(source=source).delete()
         return
     texts = [normalise_whitespace(source.text[start:end]) for start, end in paragraph_spans(source.text)]
+    if not SourceParagraph.objects.filter(source=source).exists():  # a new source (an import): in bulk
+        SourceParagraph.objects.bulk_create(
+            [SourceParagraph(source=source, number=number, speech_id=source.speech_id, text=text)
+             for number, text in enumerate(texts, start=1)], batch_size=500)
+        return
     for number, text in enumerate(texts, start=1):
         SourceParagraph.objects.update_or_create(
             source=source, number=number, defaults={"speech_id": source.speech_id, "text": text}

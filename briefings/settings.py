@@ -217,3 +217,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# import_document: files above this many bytes are refused at once (the text is read in time linear
+# in its length, about a second per MB); at most this many draft figures per import.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(2 * 1024 * 1024)))
+IMPORT_MAX_DRAFTS = int(os.environ.get("IMPORT_MAX_DRAFTS", "200"))

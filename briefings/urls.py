@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import explorer, exports, health, views
+from . import explorer, exports, health, review, views
 
 app_patterns = (
     [
         path("", views.timeline, name="timeline"),
         path("briefings/<slug:slug>/", views.speech_detail, name="speech"),
+        path("briefings/<slug:slug>/review/", review.review_drafts, name="review-drafts"),
+        path("briefings/<slug:slug>/review/<int:pk>/", review.answer_draft, name="review-answer"),
+        path("briefings/<slug:slug>/review/publish/", review.publish_briefing, name="review-publish"),
         path("statistics/", explorer.statistics_explorer, name="statistics"),
         path("api/statistics.json", exports.statistics_json, name="api-statistics"),
         path("api/briefings.json", exports.briefings_json, name="api-briefings"),

@@ -49,7 +49,7 @@ def test_a_new_document_becomes_a_briefing_with_a_draft_for_each_figure(seeded):
     source = speech.sources.get()
     for draft in speech.statistics.all():
         assert draft.status == Status.DRAFT and quote_in_text(draft.quote, source.text)
-    assert speech.statistics.get(value=12).measure == "late-stage attack plots"
+    assert speech.statistics.get(value=12).measure == "late-stage attack plots disrupted"  # the curated series
     assert sorted(speech.countries.values_list("slug", flat=True)) == ["iran", "russia"]
     assert sorted(speech.threats.values_list("slug", flat=True)) == [
         "extreme-right-wing-terrorism", "state-threats", "terrorism"]
@@ -112,10 +112,14 @@ def test_a_republication_is_attached_to_its_briefing_not_duplicated(seeded, tmp_
     assert Speech.objects.count() == speeches_before
     attached = Source.objects.get(publisher="Example News")
     assert attached.speech == primary.speech and attached.role == Source.Role.REPUBLICATION
-    assert not attached.statistics.exists()
+    # Its figures are drafts of the briefing, the speaker's own words, none repeating a held figure.
+    held = set(primary.statistics.values_list("measure", "value"))
+    for draft in attached.statistics.all():
+        assert draft.status == Status.DRAFT and draft.attribution == "speaker" and draft.speech == primary.speech
+        assert (draft.measure, draft.value) not in held
     output = capsys.readouterr().out
-    assert "Attached as a republication" in output and f"“{primary.slug}”" in output
-    share = float(output.split("Attached as a republication to")[1].split(":")[1].split("%")[0])
+    assert "as a republication" in output and f"Closest held text: “{primary.slug}”" in output
+    share = float(output.split("Closest held text:")[1].split("”, ")[1].split("%")[0])
     assert 95 < share <= 100
 
 
@@ -174,7 +178,7 @@ def staff_client(client, seeded):
 
 def upload(client, content, **changes):
     speaker = importing.Speaker.objects.get(slug="ken-mccallum")
-    data = {"speaker": speaker.pk, "date": "2025-10-16", "title": "Test threat update",
+    data = {"speaker": speaker.slug, "date": "2025-10-16", "title": "Test threat update",
             "kind": "annual-threat-update", "publisher": "MI5", "url": "", "language": "en",
             "document": SimpleUploadedFile("upload.txt", content, content_type="text/plain"), **changes}
     return client.post("/admin/briefings/speech/import/", data)
@@ -183,7 +187,7 @@ def upload(client, content, **changes):
 def test_staff_can_import_by_upload_with_the_same_rules(staff_client):
     response = upload(staff_client, SAMPLE.read_bytes())
     speech = Speech.objects.get(title="Test threat update")
-    assert response.status_code == 302 and response["Location"] == f"/admin/briefings/speech/{speech.pk}/change/"
+    assert response.status_code == 302 and response["Location"] == f"/briefings/{speech.slug}/review/"
     assert speech.statistics.filter(status=Status.DRAFT).count() == 4
     again = upload(staff_client, SAMPLE.read_bytes())
     assert again.status_code == 302 and Speech.objects.filter(title="Test threat update").count() == 1

@@ -3,10 +3,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 CURATOR_GROUP = "curator"
-# Curators add and change statistics and judgements; everything else they may only look at.
+# Curators add and change statistics and judgements, add speakers, import documents (a new draft
+# briefing and its source) and publish briefings; they delete nothing, and categories and
+# countries they may only look at.
 CURATOR_PERMISSIONS = [
     "add_statistic", "change_statistic", "add_assessment", "change_assessment",
-    "view_speech", "view_speaker", "view_source", "view_threatcategory", "view_country",
+    "add_speech", "change_speech", "view_speech", "add_speaker", "view_speaker", "add_source", "view_source",
+    "view_threatcategory", "view_country",
 ]
 
 
