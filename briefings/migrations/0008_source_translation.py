@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('briefings', '0006_speech_status'),
+        ('briefings', '0007_curated_item'),
     ]
 
     operations = [
