@@ -22,6 +22,7 @@ install: $(INSTALLED)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 
 seed: migrate
 	$(BIN)/python manage.py seed
@@ -34,6 +35,7 @@ run: seed
 # names, which WhiteNoise serves with far-future cache headers.
 serve-prod: install
 	DJANGO_ENV=production $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_ENV=production $(BIN)/python manage.py createcachetable
 	DJANGO_ENV=production $(BIN)/gunicorn briefings.wsgi --bind $(BIND) --workers $(WORKERS) $(GUNICORN_ARGS)
 
 # Django's checks, then the whole suite (browser tests run when Chromium is present).

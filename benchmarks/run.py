@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SQLITE_PATH = ROOT / "benchmarks" / "bench.sqlite3"
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-POSTGRES_DATABASE = "threat_briefings_bench"
+POSTGRES_DATABASE = os.environ.get("BENCH_POSTGRES_DATABASE", "threat_briefings_bench")
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "0,1000,10000").split(",")]
 BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
 WARMUP, REPEAT, REPEAT_SLOW = 3, 15, 5
@@ -131,6 +131,7 @@ def prepare(backend, size):
         env["DATABASE_URL"] = f"{POSTGRES_SERVER}/{POSTGRES_DATABASE}"
     python = sys.executable
     run([python, "manage.py", "migrate", "--noinput", "-v0"], env)
+    run([python, "manage.py", "createcachetable"], env)
     started = time.perf_counter()
     run([python, "manage.py", "generate_synthetic", "--briefings", str(size), "-v0"], env)
     return env, time.perf_counter() - started
