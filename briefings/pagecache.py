@@ -22,6 +22,7 @@ pages are rebuilt once in a background thread (`warm_pages`), so no reader waits
 See docs/page-cache.md.
 """
 
+import hashlib
 import threading
 import uuid
 
@@ -87,6 +88,22 @@ class PageCacheMiddleware:
 
 
 cached_page = decorator_from_middleware(PageCacheMiddleware)
+
+
+def reuse(request, parts, compute):
+    """`compute()`, kept under the content token the page cache read for `request` and `parts`
+    (e.g. an aggregate's name and the filters, not the page), so that every page and fragment
+    of the same filters reuses it until the content changes. Computed every time when the
+    request has no token (inside a transaction, or before any content)."""
+    token = getattr(request, "page_cache_token", None)
+    if not token:
+        return compute()
+    key = "reuse:" + hashlib.sha256("\n".join([token, *parts]).encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
 
 
 # ------------------------------------------------------------- replacing the token

@@ -20,6 +20,7 @@ from briefings.models import ContentVersion, SourceParagraph, Status
 from tests.factories import (
     make_assessment,
     make_category,
+    make_corpus,
     make_country,
     make_speaker,
     make_speech,
@@ -380,3 +381,33 @@ def test_warming_runs_in_a_thread_and_builds_for_the_origins_seen(client, statis
     with CaptureQueriesContext(connection) as queries:
         assert "plots stopped" in client.get("/statistics/").content.decode()
     assert len(queries.captured_queries) == 3
+
+
+# ------------------------------------------------------------- aggregates reused across pages
+
+
+def test_later_pages_reuse_the_first_pages_aggregates(client):
+    """The year counts, facet counts and matrix depend on the filters, not the page: once `/`
+    has computed them, `/?page=3` reads them from the cache. Its own queries: the token, the 4
+    option lists, the page of briefings with its 6 prefetches and the 2 year digests (where a
+    page built from nothing adds the year counts, 5 facet aggregates and 2 matrix queries).
+    (Counted at once: each request clears the connection's query log.)"""
+    make_corpus(40)
+    with CaptureQueriesContext(connection) as first:
+        client.get("/?page=2")
+    from_nothing = len(content_queries(first))
+    client.get("/")
+    with CaptureQueriesContext(connection) as later:
+        response = client.get("/?page=3")
+    assert from_nothing == 1 + 21
+    assert len(content_queries(later)) == 1 + 4 + 7 + 2
+    assert 'class="matrix"' in response.content.decode() and "40 briefings." in response.content.decode()
+
+
+def test_reused_aggregates_follow_the_filters_and_the_content(client, statistic):
+    speech = statistic.speech
+    assert "1 briefing." in client.get("/").content.decode()
+    assert "No briefings match" in client.get("/?kind=video").content.decode()
+    speech.kind = "video"
+    speech.save()
+    assert "1 briefing matches the filters." in client.get("/?kind=video&page=1").content.decode()
