@@ -51,6 +51,9 @@ HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
 # A bigger page is built every time rather than crowd out many small ones.
 MAX_PAGE_BYTES = 256 * 1024
 TIMEOUT = 60 * 60
+# Says whether a response came from the cache ("hit") or was built and stored ("miss"), for
+# load tests' hit rates (benchmarks/run.py --mix).
+STATE_HEADER = "X-Page-Cache"
 
 
 def current_token():
@@ -74,7 +77,10 @@ class PageCacheMiddleware:
         remember_origin(request)
         request.page_cache_token = token
         key = get_cache_key(request, key_prefix=token, method="GET", cache=cache)
-        return cache.get(key) if key else None
+        response = cache.get(key) if key else None
+        if response is not None:
+            response[STATE_HEADER] = "hit"  # on this copy only: the stored one is unchanged
+        return response
 
     def process_response(self, request, response):
         token = getattr(request, "page_cache_token", None)
@@ -84,6 +90,7 @@ class PageCacheMiddleware:
         if token and not response.cookies and len(response.content) <= MAX_PAGE_BYTES:
             key = learn_cache_key(request, response, TIMEOUT, key_prefix=token, cache=cache)
             cache.set(key, response, TIMEOUT)
+            response[STATE_HEADER] = "miss"
         return response
 
 

@@ -66,6 +66,7 @@ def test_a_repeat_request_is_the_same_response_for_three_queries(client, statist
     with django_assert_num_queries(3):
         second = client.get(url)
     assert second.status_code == first.status_code == 200
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
     assert second.content == first.content
     assert second["Content-Type"] == first["Content-Type"]
 
