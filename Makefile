@@ -9,7 +9,7 @@ PORT ?= 8000
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 2
 
-.PHONY: install migrate seed run test test-postgres fixtures check bench clean backup restore serve-prod
+.PHONY: install migrate seed run test test-postgres fixtures check bench bench-100k clean backup restore serve-prod
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,7 @@ run: seed
 serve-prod: install
 	DJANGO_ENV=production $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DJANGO_ENV=production $(BIN)/python manage.py createcachetable
+	DJANGO_ENV=production $(BIN)/python manage.py shell --no-imports -c "from django.core.cache import cache; cache.clear()"
 	DJANGO_ENV=production $(BIN)/gunicorn briefings.wsgi --bind $(BIND) --workers $(WORKERS) $(GUNICORN_ARGS)
 
 # Django's checks, then the whole suite (browser tests run when Chromium is present).
@@ -65,11 +66,16 @@ restore: migrate
 	@test -n "$(FILE)" || (echo "Usage: make restore FILE=backups/<file>.xml.gz" >&2; exit 2)
 	$(BIN)/python manage.py restore --no-input "$(FILE)"
 
-# Server time and queries per page at the seed, 1,000 and 10,000 synthetic briefings, on SQLite
-# (benchmarks/bench.sqlite3) and PostgreSQL (threat_briefings_bench on BENCH_POSTGRES_URL,
-# default postgres://postgres@127.0.0.1:5432, created and dropped). Not part of CI; ~5 minutes.
+# Server time and queries per page at the seed and 10,000 synthetic briefings, cold and warm, on
+# SQLite (benchmarks/bench.sqlite3) and PostgreSQL (threat_briefings_bench on BENCH_POSTGRES_URL,
+# default postgres://postgres@127.0.0.1:5432, created and dropped), then the realistic mix through
+# gunicorn and wrk. Not part of CI; ~15 minutes.
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# The same at the seed and 100,000 synthetic briefings (slow: about half an hour).
+bench-100k: install
+	BENCH_SIZES=0,100000 $(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache benchmarks/bench.sqlite3*
