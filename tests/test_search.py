@@ -133,7 +133,8 @@ def test_every_searched_table_is_searched_through_an_index(db, model, postgres_i
 def test_the_matched_set_stays_in_the_database(db):
     """Exports filter by `text_matches(q)`: subqueries on the indexes, never a list of ids."""
     sql, params = Speech.objects.filter(search.text_matches("encryption")).query.sql_with_params()
-    assert "published" in params and all(isinstance(param, str) for param in params) and len(params) <= 12
+    # The parameters are the search texts and the published status, never ids.
+    assert "published" in params and all(isinstance(param, str) for param in params)
 
 
 def test_the_index_follows_every_change(client, db):
