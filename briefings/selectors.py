@@ -345,10 +345,11 @@ def filter_statistics(filters, *, categories):
     own countries, `whose` its attribution, `measure` its measure; speaker, kind, years and
     `q` are the briefing's. `categories`: as for filter_speeches (read only for `threats`)."""
     statistics = Statistic.objects.published()
-    speeches = filter_speeches(categories=categories, **{**filters.briefing_filters(), "threats": (), "countries": ()})
-    if speeches.query.where:
-        # Unfiltered, every briefing matches: `speech__in` them all would only slow each query down.
-        statistics = statistics.filter(speech__in=speeches)
+    briefing_filters = {**filters.briefing_filters(), "threats": (), "countries": ()}
+    if any(value not in (None, "", ()) for value in briefing_filters.values()):
+        # Only then: published() already keeps to published briefings, and `speech__in` every one
+        # of them would only slow each query down.
+        statistics = statistics.filter(speech__in=filter_speeches(categories=categories, **briefing_filters))
     if filters.threats:
         statistics = statistics.filter(threat__in=expand_threats(filters.threats, categories))
     if filters.countries:
