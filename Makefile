@@ -9,7 +9,7 @@ PORT ?= 8000
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 2
 
-.PHONY: install migrate seed run test test-postgres fixtures check bench import-bench clean backup restore serve-prod
+.PHONY: install migrate seed run test test-postgres fixtures check bench bench-100k import-bench clean backup restore serve-prod
 
 $(INSTALLED): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ install: $(INSTALLED)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 
 seed: migrate
 	$(BIN)/python manage.py seed
@@ -34,6 +35,8 @@ run: seed
 # names, which WhiteNoise serves with far-future cache headers.
 serve-prod: install
 	DJANGO_ENV=production $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_ENV=production $(BIN)/python manage.py createcachetable
+	DJANGO_ENV=production $(BIN)/python manage.py shell --no-imports -c "from django.core.cache import cache; cache.clear()"
 	DJANGO_ENV=production $(BIN)/gunicorn briefings.wsgi --bind $(BIND) --workers $(WORKERS) $(GUNICORN_ARGS)
 
 # Django's checks, then the whole suite (browser tests run when Chromium is present).
@@ -65,15 +68,20 @@ restore: migrate
 	@test -n "$(FILE)" || (echo "Usage: make restore FILE=backups/<file>.xml.gz [FORCE=1]" >&2; exit 2)
 	$(BIN)/python manage.py restore --no-input $(if $(FORCE),--force) "$(FILE)"
 
-# Server time and queries per page at the seed, 1,000 and 10,000 synthetic briefings, on SQLite
-# (benchmarks/bench.sqlite3) and PostgreSQL (threat_briefings_bench on BENCH_POSTGRES_URL,
-# default postgres://postgres@127.0.0.1:5432, created and dropped). Not part of CI; ~5 minutes.
+# Server time and queries per page at the seed and 10,000 synthetic briefings, cold and warm, on
+# SQLite (benchmarks/bench.sqlite3) and PostgreSQL (threat_briefings_bench on BENCH_POSTGRES_URL,
+# default postgres://postgres@127.0.0.1:5432, created and dropped), then the realistic mix through
+# gunicorn and wrk. Not part of CI; ~15 minutes.
 bench: install
 	$(BIN)/python benchmarks/run.py
 
 # Recall and precision of import_document's draft figures on tests/data/import_bench/, and its time per MB.
 import-bench: install
 	$(BIN)/python benchmarks/import_bench.py
+
+# The same at the seed and 100,000 synthetic briefings (slow: about half an hour).
+bench-100k: install
+	BENCH_SIZES=0,100000 $(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache benchmarks/bench.sqlite3*

@@ -34,20 +34,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SQLITE_PATH = ROOT / "benchmarks" / "bench.sqlite3"
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-POSTGRES_DATABASE = "threat_briefings_bench"
-SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "0,1000,10000").split(",")]
+POSTGRES_DATABASE = os.environ.get("BENCH_POSTGRES_DATABASE", "threat_briefings_bench")
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "0,10000").split(",")]
 BACKENDS = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
 WARMUP, REPEAT, REPEAT_SLOW = 3, 15, 5
 
 PAGES = [
     ("floor /healthz", "/healthz", {}),
     ("timeline /", "/", {}),
+    ("timeline /?page=2", "/?page=2", {}),
     ("timeline, threat + country", "/?threat=terrorism&country=iran", {}),
     ("same, htmx fragment", "/?threat=terrorism&country=iran", {"HX-Request": "true"}),
     ("briefing page", "/briefings/annual-threat-update-2024/", {}),
     ("search /?q=encryption", "/?q=encryption", {}),
     ("explorer /statistics/", "/statistics/", {}),
     ("/api/statistics.json", "/api/statistics.json", {}),
+    ("/api/briefings.json", "/api/briefings.json", {}),
     ("/statistics.csv (streamed, all rows)", "/statistics.csv", {}),
 ]
 SLOW = {"/statistics.csv"}
@@ -107,6 +109,79 @@ def measure():
     print(json.dumps(results))
 
 
+MIX_REQUESTS = int(os.environ.get("BENCH_MIX_REQUESTS", "2000"))
+MIX_WORKERS = 2
+MIX_CONNECTIONS = 4
+MIX_PORT = int(os.environ.get("BENCH_MIX_PORT", "8150"))
+SEARCH_WORDS = ["encryption", "iran", "plots", "russia", "espionage", "cyber", "terrorism", "china", "online",
+                "radicalisation", "sabotage", "insider", "drones", "students", "universities", "ransomware",
+                "extremism", "north korea", "security", "threat"]
+
+
+def mix_urls():
+    """About 300 addresses readers ask for, in a shuffled but fixed order: the front page, single
+    filters, pairs, year ranges, searches and later pages. Run inside the benchmark database."""
+    import random
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "briefings.settings")
+    import django
+
+    django.setup()
+    from briefings.models import Country, Speaker, Speech, ThreatCategory
+
+    threats = list(ThreatCategory.objects.values_list("slug", flat=True))
+    countries = list(Country.objects.values_list("slug", flat=True))
+    speakers = list(Speaker.objects.values_list("slug", flat=True))
+    rng = random.Random(15)
+    singles = (["/", "/statistics/"] + [f"/?threat={t}" for t in threats] + [f"/?country={c}" for c in countries]
+               + [f"/?speaker={s}" for s in speakers] + [f"/?kind={k}" for k in Speech.Kind.values])
+    pairs = [f"/?threat={rng.choice(threats)}&country={rng.choice(countries)}" for _ in range(100)]
+    pairs += [f"/?threat={rng.choice(threats)}&kind={rng.choice(Speech.Kind.values)}" for _ in range(40)]
+    years = [f"/?from={y}&to={y + rng.randint(0, 6)}" for y in range(1990, 2026)]
+    searches = [f"/?q={word.replace(' ', '+')}" for word in SEARCH_WORDS]
+    later = [f"{url}{'&' if '?' in url else '?'}page={n}" for url in rng.sample(singles, min(35, len(singles))) for n in (2, 3)]
+    urls = list(dict.fromkeys(singles + pairs + years + searches + later))
+    rng.shuffle(urls)
+    print("\n".join(urls))
+
+
+def mix(env):
+    """The realistic mix: gunicorn with MIX_WORKERS workers on 127.0.0.1, the page cache emptied
+    first, then MIX_REQUESTS requests from wrk over about 300 addresses (MIX_CONNECTIONS at a time).
+    Returns wrk's summary (requests/s, latency percentiles, cache hits and misses)."""
+    import tempfile
+    import urllib.request
+
+    urls = subprocess.run([sys.executable, __file__, "--mix-urls"], env=env, cwd=ROOT, check=True,
+                          capture_output=True, text=True).stdout.split()
+    python = sys.executable
+    run([python, "manage.py", "shell", "-c", "from django.core.cache import cache; cache.clear()"], env)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(urls) + "\n")
+    server_env = {**env, "PAGE_CACHE_WARM": "0"}
+    server = subprocess.Popen([str(Path(python).parent / "gunicorn"), "briefings.wsgi", "--bind", f"127.0.0.1:{MIX_PORT}",
+                               "--workers", str(MIX_WORKERS), "--log-level", "warning"], env=server_env, cwd=ROOT)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{MIX_PORT}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        wrk_env = {**env, "BENCH_MIX_URLS": listing.name, "BENCH_MIX_REQUESTS": str(MIX_REQUESTS),
+                   "BENCH_MIX_THREADS": "2"}
+        output = subprocess.run(
+            ["wrk", "-t2", f"-c{MIX_CONNECTIONS}", "-d120s", "--timeout", "30s", "-s", str(ROOT / "benchmarks" / "mix.lua"),
+             f"http://127.0.0.1:{MIX_PORT}"], env=wrk_env, check=True, capture_output=True, text=True).stdout
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        os.unlink(listing.name)
+    result = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
+    return {**result, "urls": len(urls)}
+
+
 def run(command, env):
     subprocess.run(command, env=env, cwd=ROOT, check=True)
 
@@ -131,17 +206,21 @@ def prepare(backend, size):
         env["DATABASE_URL"] = f"{POSTGRES_SERVER}/{POSTGRES_DATABASE}"
     python = sys.executable
     run([python, "manage.py", "migrate", "--noinput", "-v0"], env)
+    run([python, "manage.py", "createcachetable"], env)
     started = time.perf_counter()
     run([python, "manage.py", "generate_synthetic", "--briefings", str(size), "-v0"], env)
     return env, time.perf_counter() - started
 
 
 def main():
-    rows, notes = [], []
+    rows, notes, mixes = [], [], []
     for backend in BACKENDS:
         seed_times = {}
         for size in SIZES:
             env, built = prepare(backend, size)
+            if size == max(SIZES) and size and os.environ.get("BENCH_MIX", "1") == "1":
+                print(f"== {backend}, realistic mix through gunicorn", file=sys.stderr)
+                mixes.append((backend, size, mix(env)))
             notes.append(f"{backend}: seed + {size:,} synthetic briefings generated in {built:.1f}s")
             print(f"== {backend}, seed + {size:,} synthetic briefings (built in {built:.1f}s)", file=sys.stderr)
             output = subprocess.run([sys.executable, __file__, "--measure"], env=env, cwd=ROOT, check=True,
@@ -177,7 +256,23 @@ def main():
     print()
     for note in notes:
         print(f"- {note}")
+    if mixes:
+        print()
+        print(f"Realistic mix: {MIX_REQUESTS:,} requests over about 300 addresses, starting with an empty page "
+              f"cache, gunicorn with {MIX_WORKERS} workers, wrk with {MIX_CONNECTIONS} connections, on 127.0.0.1.")
+        print()
+        print("| database | synthetic briefings | addresses | requests/s | p50 ms | p95 ms | p99 ms | hit rate | non-200 |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for backend, size, m in mixes:
+            rate = m["hits"] / max(1, m["hits"] + m["misses"])
+            print(f"| {backend} | {size:,} | {m['urls']} | {m['requests'] / m['seconds']:.0f} | {m['p50_ms']:.0f} "
+                  f"| {m['p95_ms']:.0f} | {m['p99_ms']:.0f} | {rate:.0%} | {m['non_200']} |")
 
 
 if __name__ == "__main__":
-    measure() if "--measure" in sys.argv else main()
+    if "--measure" in sys.argv:
+        measure()
+    elif "--mix-urls" in sys.argv:
+        mix_urls()
+    else:
+        main()

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
+from django.db.models.signals import post_migrate, post_save
 
 
 class BriefingsConfig(AppConfig):
@@ -7,10 +7,11 @@ class BriefingsConfig(AppConfig):
     verbose_name = "Threat briefings"
 
     def ready(self):
-        from . import pagecache
+        from . import pagecache, search
         from .models import Source
 
         post_save.connect(_index_saved_source, sender=Source, dispatch_uid="index_saved_source")
+        post_migrate.connect(search.install_sqlite_indexes, sender=self, dispatch_uid="install_sqlite_indexes")
         pagecache.connect_signals()
 
 

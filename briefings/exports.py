@@ -30,7 +30,8 @@ import datetime
 
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import CharField, Count, FloatField
+from django.db.models.functions import Cast
 from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -39,7 +40,7 @@ from django.views.decorators.http import require_safe
 
 from . import selectors
 from .forms import StatisticFilterForm, TimelineFilterForm
-from .models import Country, Speech, Status, ThreatCategory
+from .models import Country, Statistic, ThreatCategory
 from .pagecache import cached_page
 from .text import clean_control_characters
 
@@ -155,33 +156,6 @@ def spreadsheet_safe(value):
     return value
 
 
-def csv_row(data):
-    """A statistic as `statistic_data` gives it, flattened to the CSV columns, every cell
-    spreadsheet_safe."""
-    briefing, source = data["briefing"], data["source"]
-    return {column: spreadsheet_safe(value) for column, value in {
-        "id": data["id"],
-        "measure": data["measure"],
-        "value": data["value"],
-        "value_text": data["value_text"],
-        "qualifier": data["qualifier"],
-        "unit": data["unit"],
-        "period": data["period"],
-        "quote": data["quote"],
-        "attribution": data["attribution"],
-        "briefing_slug": briefing["slug"],
-        "briefing_title": briefing["title"],
-        "briefing_date": briefing["date"],
-        "speaker": briefing["speaker"],
-        "threats": ";".join(data["threats"]),
-        "countries": ";".join(data["countries"]),
-        "source_publisher": source["publisher"],
-        "source_language": source["language"],
-        "source_url": source["url"],
-        "url": data["url"],
-    }.items()}
-
-
 def briefing_data(request, speech):
     return {
         "slug": speech.slug,
@@ -237,23 +211,60 @@ class _Echo:
         return value
 
 
+# What each CSV column is read from: statistic fields, its briefing's and source's, and the
+# `country_ids` of selectors.filter_statistics; `url` is built from the briefing's slug. The value
+# and the date come as a float and as text, which need no conversion per row.
+CSV_FIELDS = [
+    "id", "measure", "value_number", "value_text", "qualifier", "unit", "period", "quote", "attribution",
+    "speech__slug", "speech__title", "date_text", "speech__speaker__name", "threat__slug", "country_ids",
+    "source__publisher", "source__language", "source__url",
+]
+CSV_LINES_PER_CHUNK = 1000
+
+
+def write_csv_row(writer, cells):
+    """The one place a CSV line is written: every cell of every row passes through here, made
+    spreadsheet_safe."""
+    return writer.writerow([spreadsheet_safe(cell) for cell in cells])
+
+
+def csv_lines(request, statistics):
+    """The CSV of `statistics` (selectors.filter_statistics) in chunks of lines: plain tuples from
+    one query read in chunks, straight into csv.writer; no model instances, no per-row conversions."""
+    writer = csv.writer(_Echo())
+    slugs = {country.pk: country.slug for country in Country.objects.order_by("name")}
+    position = {pk: index for index, pk in enumerate(slugs)}
+    # Every briefing's address differs only in its slug.
+    marker = "__slug__"
+    prefix, suffix = request.build_absolute_uri(reverse("briefings:speech", args=[marker])).split(marker)
+    rows = statistics.annotate(
+        value_number=Cast("value", FloatField()), date_text=Cast("speech__date", CharField())
+    ).values_list(*CSV_FIELDS)
+    lines = [write_csv_row(writer, CSV_COLUMNS)]
+    for (pk, measure, value, value_text, qualifier, unit, period, quote, attribution, slug, title, date, speaker,
+         threat, country_ids, publisher, language, source_url) in rows.iterator(chunk_size=2000):
+        countries = ";".join(
+            slugs[pk] for pk in sorted((int(pk) for pk in country_ids.split(",")), key=position.get)
+        ) if country_ids else ""
+        lines.append(write_csv_row(writer, (
+            pk, measure, int(value) if value is not None and value.is_integer() else value, value_text, qualifier,
+            unit, period, quote, attribution, slug, title, date, speaker, threat, countries, publisher, language,
+            source_url, f"{prefix}{slug}{suffix}#stat-{pk}",
+        )))
+        if len(lines) >= CSV_LINES_PER_CHUNK:
+            yield "".join(lines)
+            lines = []
+    yield "".join(lines)
+
+
 @require_safe
 def statistics_csv(request):
     """Every published statistic matching the filters, streamed row by row."""
     form = StatisticFilterForm(request.GET)
     if not form.is_valid():
         return _plain_errors(form)
-    writer = csv.DictWriter(_Echo(), fieldnames=CSV_COLUMNS)
-    to_row = StatisticRows(request)
-    statistics = _statistics(form.filters())
-
-    def lines():
-        yield writer.writerow(dict(zip(CSV_COLUMNS, CSV_COLUMNS, strict=True)))
-        for statistic in statistics.iterator(chunk_size=2000):
-            yield writer.writerow(csv_row(to_row(statistic)))
-
     return StreamingHttpResponse(
-        lines(),
+        csv_lines(request, _statistics(form.filters())),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="statistics.csv"'},
     )
@@ -266,17 +277,17 @@ def briefings_json(request):
     form = TimelineFilterForm(request.GET)
     if not form.is_valid():
         return _json_errors(form)
-    speeches = (
-        _speeches(form.filters())
-        .select_related("speaker")
-        .prefetch_related("threats", "countries")
-        .annotate(published_statistics=Count("statistics", filter=Q(statistics__status=Status.PUBLISHED)))
-        # An aggregate drops the model's default ordering, so it is asked for again.
-        .order_by(*Speech._meta.ordering)
-    )
+    speeches = _speeches(form.filters()).select_related("speaker").prefetch_related("threats", "countries")
     page, paging = _paged(request, form, speeches)
     if page is None:
         return _json_errors(form, paging)
+    # The page's rows first, then the published figures of those briefings only.
+    page = list(page)
+    figures = dict(
+        Statistic.objects.published().filter(speech__in=page).values_list("speech").annotate(n=Count("id")).order_by()
+    )
+    for speech in page:
+        speech.published_statistics = figures.get(speech.pk, 0)
     return JsonResponse({**_notices(form), **paging,
                          "results": [briefing_data(request, speech) for speech in page]})
 

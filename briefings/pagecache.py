@@ -1,28 +1,37 @@
-"""Whole responses of the public pages, cached until the content changes.
+"""Whole responses of the public pages, cached until the content changes, in one cache that
+every server process shares.
 
-Aggregates over every matching briefing (facet counts, year digests, the change-over-time
-matrix) cost time in proportion to the number of briefings; the answer only changes when a
-curator, an import or a restore changes the content. So each public page's response is kept
-in Django's cache under a key made of the request and the current `ContentVersion` token, and
-any save, delete or many-to-many change of a model a page shows replaces the token: nothing
-stale is served, and the old entries simply age out of the cache.
+Built on Django's own machinery: `PageCacheMiddleware` is used as a view decorator
+(`cached_page`, made by `decorator_from_middleware` as Django's `cache_page` is) and keys
+pages with `django.utils.cache.learn_cache_key`/`get_cache_key`: the absolute URL plus the
+request headers the response's `Vary` names. The key prefix is the current `ContentVersion`
+token, so any save, delete or many-to-many change of a model a page shows retires every page
+at once: nothing stale is served, and old entries age out of the (bounded) cache.
 
-The token lives in the database, not in the cache, so every server process and every command
-(import, restore, seed) sees a change at once, whatever the cache backend. Reading it is the
-one query a cached page costs. It is replaced once the changing transaction has committed, in
-a short transaction of its own: replacing it inside the writer's transaction would lock the
-row in the middle of every curator's save and could deadlock two of them. A reader reads the
-token before any content, so a page built from old content is never stored under a new token.
+The cache is `CACHES["default"]`: the database cache by default (every worker and command
+shares it; `manage.py createcachetable` makes its table), Redis where REDIS_URL is set.
+
+The token lives in the database, so every process and command sees a change at once. It is
+replaced after the changing transaction has committed, in a short transaction of its own (in
+the writer's transaction it would lock the row during every curator's save and could
+deadlock two of them). A reader reads the token before any content, so a page built from old
+content is never stored under a new token. A request inside a transaction (none are, in
+production: ATOMIC_REQUESTS is off) neither reads nor stores copies, since its own
+uncommitted changes may differ from what everyone else sees. After a change, the most-visited
+pages are rebuilt once in a background thread (`warm_pages`), so no reader waits for them.
 See docs/page-cache.md.
 """
 
-import functools
 import hashlib
+import threading
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils.cache import get_cache_key, learn_cache_key, patch_vary_headers
+from django.utils.decorators import decorator_from_middleware
 
 from .models import (
     Assessment,
@@ -39,29 +48,102 @@ SHOWN_MODELS = (Speaker, ThreatCategory, Country, Speech, Source, Statistic, Ass
 SHOWN_RELATIONS = (Speech.threats, Speech.countries, Statistic.countries, Assessment.countries)
 # The htmx headers the views answer differently to; the rest of the request is its address.
 HTMX_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")
+# A bigger page is built every time rather than crowd out many small ones.
+MAX_PAGE_BYTES = 256 * 1024
+TIMEOUT = 60 * 60
+# Says whether a response came from the cache ("hit") or was built and stored ("miss"), for
+# load tests' hit rates (benchmarks/run.py --mix).
+STATE_HEADER = "X-Page-Cache"
+
+
+def current_token():
+    return ContentVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+
+
+class PageCacheMiddleware:
+    """Serves a cached copy of a successful GET response while the content token is unchanged,
+    and stores complete 200 responses that set no cookie and are at most MAX_PAGE_BYTES."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def process_request(self, request):
+        request.page_cache_token = None
+        if request.method != "GET" or not transaction.get_autocommit():
+            return None
+        token = current_token()
+        if token is None:  # emptied by flush, and nothing saved since
+            return None
+        remember_origin(request)
+        request.page_cache_token = token
+        key = get_cache_key(request, key_prefix=token, method="GET", cache=cache)
+        response = cache.get(key) if key else None
+        if response is not None:
+            response[STATE_HEADER] = "hit"  # on this copy only: the stored one is unchanged
+        return response
+
+    def process_response(self, request, response):
+        token = getattr(request, "page_cache_token", None)
+        if response.status_code != 200 or response.streaming:
+            return response
+        patch_vary_headers(response, HTMX_HEADERS)
+        if token and not response.cookies and len(response.content) <= MAX_PAGE_BYTES:
+            key = learn_cache_key(request, response, TIMEOUT, key_prefix=token, cache=cache)
+            cache.set(key, response, TIMEOUT)
+            response[STATE_HEADER] = "miss"
+        return response
+
+
+cached_page = decorator_from_middleware(PageCacheMiddleware)
+
+
+def reuse(request, parts, compute):
+    """`compute()`, kept under the content token the page cache read for `request` and `parts`
+    (e.g. an aggregate's name and the filters, not the page), so that every page and fragment
+    of the same filters reuses it until the content changes. Computed every time when the
+    request has no token (inside a transaction, or before any content)."""
+    token = getattr(request, "page_cache_token", None)
+    if not token:
+        return compute()
+    key = "reuse:" + hashlib.sha256("\n".join([token, *parts]).encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
+
+
+# ------------------------------------------------------------- replacing the token
+
+
+class _Replacement(threading.local):
+    """Which commit a token replacement belongs to: callbacks registered before the same
+    commit share a round, and only the first to run replaces the token."""
+
+    round = 0
+
+
+_replacement = _Replacement()
 
 
 class _NewToken:
-    """Replaces the token when the transaction that changed the content commits. Until it has
-    run, it marks its connection as holding uncommitted changes (see `_uncommitted_change`)."""
-
-    done = False
+    def __init__(self):
+        self.round = _replacement.round
 
     def __call__(self):
-        self.done = True
+        if self.round != _replacement.round:
+            return  # this commit's token has already been replaced
+        _replacement.round += 1
         ContentVersion.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4().hex})
-
-
-def _uncommitted_change(connection):
-    return any(isinstance(callback, _NewToken) and not callback.done for _ids, callback, _robust in connection.run_on_commit)
+        if settings.PAGE_CACHE_WARM:
+            start_warming()
 
 
 def content_changed(**kwargs):
     """Receiver for every change to what public pages show: a new token once the change is
     committed (at once outside a transaction), so no page cached before it is used again. One
-    replacement per transaction, however many rows it changes."""
-    if not _uncommitted_change(transaction.get_connection()):
-        transaction.on_commit(_NewToken())
+    replacement per commit, however many rows it changes; a rolled-back change replaces nothing."""
+    transaction.on_commit(_NewToken())
 
 
 def connect_signals():
@@ -73,32 +155,61 @@ def connect_signals():
         m2m_changed.connect(content_changed, sender=through, dispatch_uid=f"pagecache-m2m-{through.__name__}")
 
 
-def _key(request, token):
-    parts = [token, request.scheme, request.get_host(), request.get_full_path(),
-             *(request.headers.get(header, "") for header in HTMX_HEADERS)]
-    return "page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+# ------------------------------------------------------------- rebuilding the busiest pages
+
+_origins = {}  # the scheme and host public pages were asked for in this process, newest last
+MAX_ORIGINS = 3
+_warming = threading.Lock()
+_again = threading.Event()
 
 
-def cached_page(view):
-    """Serve the view's successful GET responses from the cache while the content is unchanged.
-    Only complete 200 responses that set no cookie are kept; errors and streams are not."""
+def remember_origin(request):
+    origin = f"{request.scheme}://{request.get_host()}"
+    _origins.pop(origin, None)
+    _origins[origin] = True
+    while len(_origins) > MAX_ORIGINS:
+        _origins.pop(next(iter(_origins)))
 
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if _uncommitted_change(transaction.get_connection()):
-            # This connection's own changes are not committed yet: other readers cannot see them,
-            # so copies made now or before would be wrong for one side or the other.
-            return view(request, *args, **kwargs)
-        token = ContentVersion.objects.filter(pk=1).values_list("token", flat=True).first()
-        if token is None:  # emptied by flush, and nothing saved since
-            return view(request, *args, **kwargs)
-        key = _key(request, token)
-        response = cache.get(key)
-        if response is not None:
-            return response
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200 and not response.streaming and not response.cookies:
-            cache.set(key, response)
-        return response
 
-    return wrapper
+def warm_urls():
+    """The states most readers ask for: the front page, the explorer, and the timeline of each
+    top-level threat and each kind of briefing."""
+    threats = ThreatCategory.objects.filter(parent=None).order_by("position", "name").values_list("slug", flat=True)
+    return ["/", "/statistics/", *(f"/?threat={slug}" for slug in threats),
+            *(f"/?kind={kind}" for kind in Speech.Kind.values)]
+
+
+def warm_pages(origins=None):
+    """Build and store the busiest pages for each origin (PAGE_CACHE_WARM_ORIGINS, else those
+    this process has served). Returns how many pages were built."""
+    from django.test import Client  # a complete request through every middleware, as a reader's
+
+    origins = origins or settings.PAGE_CACHE_WARM_ORIGINS or list(_origins)
+    built = 0
+    for origin in origins:
+        scheme, _sep, host = origin.partition("://")
+        client = Client(HTTP_HOST=host, secure=scheme == "https")
+        for url in warm_urls():
+            built += client.get(url).status_code == 200
+    return built
+
+
+def start_warming():
+    """Rebuild the busiest pages in a background thread: the writer's response does not wait
+    for it, and readers find them built. A change while it runs starts one more round."""
+    _again.set()
+    if not _warming.acquire(blocking=False):
+        return
+
+    def run():
+        try:
+            while _again.is_set():
+                _again.clear()
+                warm_pages()
+        finally:
+            connections.close_all()
+            _warming.release()
+        if _again.is_set():  # a change came between the last round and the release
+            start_warming()
+
+    threading.Thread(target=run, name="warm-pages", daemon=True).start()

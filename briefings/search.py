@@ -1,9 +1,24 @@
-"""Full-text search over the briefings' paragraphs.
+"""Full-text search over the briefings' paragraphs, titles, summaries, figures and judgements.
 
-On PostgreSQL, search uses its full-text search with the English configuration, so
-"encryption" also finds "encrypted"; a GIN index on the same expression keeps it fast
-(migration 0002), and passages are ranked. On SQLite there is no stemming: a paragraph
-matches when it contains every word of the query as a case-insensitive substring.
+A briefing matches `q` when one of its paragraphs matches, or its title or summary, one of its
+published figures (quote or measure) or published judgements (quote or summary) contains `q`
+(case-insensitive). The matched set stays inside the database: `text_matches(q)` is a
+condition of subqueries, never a list of ids.
+
+On PostgreSQL, paragraphs use its full-text search with the English configuration, so
+"encryption" also finds "encrypted", through a GIN index on the same expression (migration
+0002); the other texts are matched as substrings through pg_trgm GIN indexes (migration 0004).
+Passages are ranked by ts_rank.
+
+On SQLite there is no stemming: a paragraph matches when it contains every word of the query
+as a case-insensitive substring. Every searched table has an FTS5 index with the trigram
+tokenizer, which answers exactly those substring questions from the index (a phrase of
+trigrams is a substring); words shorter than three characters, which trigrams cannot find,
+are checked with LIKE on the rows the index found. The indexes are external-content FTS5
+tables kept in step by triggers, so every insert, update and delete (admin saves, bulk loads,
+seed, restore, generate_synthetic, raw SQL) updates them; `install_sqlite_indexes` creates
+them after every migrate (a migration that rebuilds a table on SQLite drops its triggers) and
+rebuilds an index whose triggers were missing. Passages are ranked by bm25.
 """
 
 import re
@@ -11,10 +26,11 @@ import re
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
-from .models import Source, SourceParagraph, normalise_whitespace
+from .models import Assessment, Source, SourceParagraph, Speech, Statistic, normalise_whitespace
 from .passages import paragraph_spans
 
 MAX_TERMS = 12
@@ -49,6 +65,35 @@ def uses_full_text():
     return connection.vendor == "postgresql"
 
 
+# The searched texts of each table, and the SQLite FTS5 index that holds them.
+SEARCHED = {
+    SourceParagraph: ("search_paragraph", ("text",)),
+    Speech: ("search_speech", ("title", "summary")),
+    Statistic: ("search_statistic", ("quote", "measure")),
+    Assessment: ("search_assessment", ("quote", "summary")),
+}
+TRIGRAM = 3  # the shortest text the trigram index can find
+
+
+def _phrase(text):
+    """An FTS5 string: the text as one phrase, which with trigrams means "contains it"."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _fts_rows(model, expression):
+    """Rows of `model` whose FTS5 index matches `expression`: a subquery on the index."""
+    table = SEARCHED[model][0]
+    return Q(pk__in=RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [expression]))
+
+
+def contains(model, q):
+    """Rows of `model` one of whose searched texts contains `q`, ignoring case."""
+    columns = SEARCHED[model][1]
+    if connection.vendor == "sqlite" and len(q) >= TRIGRAM:
+        return _fts_rows(model, _phrase(q))
+    return Q.create([(f"{column}__icontains", q) for column in columns], connector=Q.OR)
+
+
 def _english_query(q):
     return SearchQuery(q, config="english", search_type="websearch")
 
@@ -62,18 +107,83 @@ def paragraph_matches(q):
     words = terms(q)
     if not words:
         return SourceParagraph.objects.none()
-    condition = Q()
+    paragraphs = SourceParagraph.objects.all()
+    indexed = [word for word in words if len(word) >= TRIGRAM]
+    if indexed:
+        paragraphs = paragraphs.filter(_fts_rows(SourceParagraph, " AND ".join(_phrase(word) for word in indexed)))
     for word in words:
-        condition &= Q(text__icontains=word)
-    return SourceParagraph.objects.filter(condition)
+        if len(word) < TRIGRAM:
+            paragraphs = paragraphs.filter(text__icontains=word)
+    return paragraphs
 
 
 def matching_paragraphs(q):
-    """Paragraphs matching `q`, best first (on SQLite, which cannot rank, in text order)."""
+    """Paragraphs matching `q`, best first (on SQLite, which cannot rank them cheaply, in text
+    order), for the few briefings of a page: on SQLite checked with LIKE rather than through the
+    index, which would find every matching paragraph of every briefing first."""
     if uses_full_text():
         rank = SearchRank(SearchVector("text", config="english"), _english_query(q))
         return paragraph_matches(q).annotate(rank=rank).order_by("-rank", "number")
-    return paragraph_matches(q).order_by("number")
+    words = terms(q)
+    if not words:
+        return SourceParagraph.objects.none()
+    return SourceParagraph.objects.filter(*(Q(text__icontains=word) for word in words)).order_by("number")
+
+
+def text_matches(q):
+    """The condition on briefings for `q`: a matching paragraph, title or summary, published
+    figure or published judgement. Each part is a subquery the database answers from its index."""
+    return (
+        Q(pk__in=paragraph_matches(q).values("speech_id"))
+        | contains(Speech, q)
+        | Q(pk__in=Statistic.objects.published().filter(contains(Statistic, q)).values("speech_id"))
+        | Q(pk__in=Assessment.objects.published().filter(contains(Assessment, q)).values("speech_id"))
+    )
+
+
+# ------------------------------------------------------------- SQLite's FTS5 indexes
+
+
+def _triggers(table, source, columns):
+    names = ", ".join(columns)
+    new = ", ".join(f"new.{column}" for column in columns)
+    old = ", ".join(f"old.{column}" for column in columns)
+    insert = f"INSERT INTO {table}(rowid, {names}) VALUES (new.id, {new});"
+    delete = f"INSERT INTO {table}({table}, rowid, {names}) VALUES ('delete', old.id, {old});"
+    return {
+        f"{table}_insert": f"AFTER INSERT ON {source} BEGIN {insert} END",
+        f"{table}_delete": f"AFTER DELETE ON {source} BEGIN {delete} END",
+        f"{table}_update": f"AFTER UPDATE ON {source} BEGIN {delete} {insert} END",
+    }
+
+
+def install_sqlite_indexes(using="default", **kwargs):
+    """Create each FTS5 index and its triggers where missing, and fill (rebuild) an index
+    whose triggers were missing, as after a migration that rebuilt its table. Idempotent:
+    a post_migrate receiver."""
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        existing = {name for (name,) in cursor.fetchall()}
+        for model, (table, columns) in SEARCHED.items():
+            source = model._meta.db_table
+            if source not in existing:
+                continue
+            triggers = _triggers(table, source, columns)
+            if table in existing and set(triggers) <= existing:
+                continue
+            cursor.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5({', '.join(columns)}, "
+                f"content='{source}', content_rowid='id', tokenize='trigram')"
+            )
+            for name, definition in triggers.items():
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+                cursor.execute(f"CREATE TRIGGER {name} {definition}")
+            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
 
 
 def _term_pattern(q):

@@ -28,8 +28,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, ExtractYear
 
-from .models import Assessment, Country, Speaker, Speech, Statistic, Status, ThreatCategory
-from .search import highlight, matching_paragraphs, paragraph_matches
+from .models import Assessment, Country, Speaker, Speech, Statistic, ThreatCategory
+from .search import contains, highlight, matching_paragraphs, paragraph_matches, text_matches
 
 
 class Year(Func):
@@ -110,31 +110,16 @@ def filter_speeches(*, categories, threats=(), countries=(), speaker=None, kind=
 
 def matching_speech_ids(q):
     """The ids of the briefings that `text_matches(q)`, in one query: a union of the briefings
-    with a matching paragraph, title or summary, published figure or published judgement."""
+    with a matching paragraph, title or summary, published figure or published judgement, each
+    found through its search index (search.py)."""
     parts = [
         paragraph_matches(q).order_by().values_list("speech_id"),
-        Speech.objects.published().filter(Q(title__icontains=q) | Q(summary__icontains=q)).order_by().values_list("id"),
-        Statistic.objects.published().filter(Q(quote__icontains=q) | Q(measure__icontains=q)).order_by()
-        .values_list("speech_id"),
-        Assessment.objects.published().filter(Q(quote__icontains=q) | Q(summary__icontains=q)).order_by()
-        .values_list("speech_id"),
+        Speech.objects.published().filter(contains(Speech, q)).order_by().values_list("id"),
+        Statistic.objects.published().filter(contains(Statistic, q)).order_by().values_list("speech_id"),
+        Assessment.objects.published().filter(contains(Assessment, q)).order_by().values_list("speech_id"),
     ]
     parts = [part for part in parts if not part.query.is_empty()]
     return sorted({speech_id for (speech_id,) in parts[0].union(*parts[1:])})
-
-
-def text_matches(q):
-    """Briefings whose text matches `q` (full-text search on PostgreSQL, see search.py) or
-    whose title, summary, statistics or assessments contain it."""
-    published_statistics = Statistic.objects.filter(speech=OuterRef("pk"), status=Status.PUBLISHED)
-    published_assessments = Assessment.objects.filter(speech=OuterRef("pk"), status=Status.PUBLISHED)
-    return (
-        Q(title__icontains=q)
-        | Q(summary__icontains=q)
-        | Exists(matching_paragraphs(q).filter(speech=OuterRef("pk")))
-        | Exists(published_statistics.filter(Q(quote__icontains=q) | Q(measure__icontains=q)))
-        | Exists(published_assessments.filter(Q(quote__icontains=q) | Q(summary__icontains=q)))
-    )
 
 
 def timeline_speeches(speeches):
@@ -360,10 +345,11 @@ def filter_statistics(filters, *, categories):
     own countries, `whose` its attribution, `measure` its measure; speaker, kind, years and
     `q` are the briefing's. `categories`: as for filter_speeches (read only for `threats`)."""
     statistics = Statistic.objects.published()
-    speeches = filter_speeches(categories=categories, **{**filters.briefing_filters(), "threats": (), "countries": ()})
-    if speeches.query.where:
-        # Unfiltered, every briefing matches: `speech__in` them all would only slow each query down.
-        statistics = statistics.filter(speech__in=speeches)
+    briefing_filters = {**filters.briefing_filters(), "threats": (), "countries": ()}
+    if any(value not in (None, "", ()) for value in briefing_filters.values()):
+        # Only then: published() already keeps to published briefings, and `speech__in` every one
+        # of them would only slow each query down.
+        statistics = statistics.filter(speech__in=filter_speeches(categories=categories, **briefing_filters))
     if filters.threats:
         statistics = statistics.filter(threat__in=expand_threats(filters.threats, categories))
     if filters.countries:

@@ -110,18 +110,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "TEST_DATABASE_NAME", "test_threat_briefings"
     )
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Write-ahead logging: readers in other workers are not blocked while one writes (a page
+    # stored in the shared cache, a curator's save), and a commit costs one sync instead of several.
+    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Public pages are cached whole until the content changes (briefings/pagecache.py). Each
-# process keeps its own copies; the token that retires them is in the database, so any
-# number of processes stay correct. At most PAGE_CACHE_ENTRIES pages (about 100 KB each).
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "TIMEOUT": 60 * 60,
-        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES", "300"))},
+# Public pages are cached whole until the content changes (briefings/pagecache.py), in one
+# cache every server process shares: the database cache (`manage.py createcachetable`, which
+# `make migrate` runs) unless REDIS_URL names a Redis server. At most PAGE_CACHE_ENTRIES entries
+# (pages of at most 256 KB, plus one small header list per address); a third are culled when full.
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "page_cache",
+            "TIMEOUT": 60 * 60,
+            "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES", "3000")), "CULL_FREQUENCY": 3},
+        }
     }
-}
+# After a content change the busiest pages are rebuilt in a background thread, for these origins
+# ("https://host", comma-separated), else for the ones this process has served.
+PAGE_CACHE_WARM = os.environ.get("PAGE_CACHE_WARM", "1") == "1"
+PAGE_CACHE_WARM_ORIGINS = [origin for origin in os.environ.get("PAGE_CACHE_WARM_ORIGINS", "").split(",") if origin]
 
 # django-axes checks every login against its record of failures before Django's own backend runs.
 AUTHENTICATION_BACKENDS = [

@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_safe
 
-from . import passages, selectors
+from . import pagecache, passages, selectors
 from .forms import Filters, TimelineFilterForm
 from .models import Assessment, Attribution, Source, Speech, Statistic, Status
 from .pagecache import cached_page
@@ -117,13 +117,23 @@ def timeline(request):
     options = selectors.filter_options()
     filters = form.filters()
     categories = options["categories"]
-    # The text search runs once, in one query; every query below filters by the ids it found.
-    matched_ids = selectors.matching_speech_ids(filters.q) if filters.q else None
+    # What does not depend on the page is computed once per filters and content (pagecache.reuse),
+    # so later pages and htmx fragments reuse it. The text search runs once, in one query; every
+    # query below filters by the ids it found.
+    def reused(name, compute):
+        return pagecache.reuse(request, [name, filters.querystring()], compute)
+
+    def matched():
+        ids = selectors.matching_speech_ids(filters.q) if filters.q else None
+        return ids, selectors.year_counts(
+            selectors.filter_speeches(categories=categories, matched_ids=ids, **filters.briefing_filters())
+        )
+
+    matched_ids, counts_by_year = reused("matched", matched)
     matching = selectors.filter_speeches(categories=categories, matched_ids=matched_ids, **filters.briefing_filters())
     threat_ids = selectors.expand_threats(filters.threats, categories) if filters.threats else set()
     country_ids = {country.pk for country in filters.countries}
 
-    counts_by_year = selectors.year_counts(matching)
     pages = selectors.plan_pages(counts_by_year, PAGE_SIZE)
     page = form.cleaned_data.get("page") or 1
     if page > len(pages):
@@ -151,10 +161,10 @@ def timeline(request):
         patch_vary_headers(response, ["HX-Request"])
         return response
 
-    years, matrix_rows = selectors.change_over_time(
+    years, matrix_rows = reused("matrix", lambda: selectors.change_over_time(
         matching, categories=categories, threat_ids=threat_ids, countries=filters.countries
-    )
-    counts = selectors.facet_counts(filters.briefing_filters(), categories, matched_ids)
+    ))
+    counts = reused("facets", lambda: selectors.facet_counts(filters.briefing_filters(), categories, matched_ids))
     context |= {
         "options": options,
         "facets": {

@@ -77,9 +77,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture(autouse=True)
-def _empty_page_cache():
-    """Each test starts with no cached pages: a test's rolled-back transaction brings back the
-    content token an earlier test's pages may be cached under."""
-    from django.core.cache import cache
-
-    cache.clear()
+def _no_page_warming(settings):
+    """Pages are rebuilt after a change in a background thread; tests that want it call
+    `pagecache.warm_pages()` themselves, so no thread outlives its test."""
+    settings.PAGE_CACHE_WARM = False

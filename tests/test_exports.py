@@ -12,7 +12,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from briefings import exports
 from briefings.exports import API_PAGE_SIZE, FEED_ITEMS
 from briefings.models import Statistic, Status
 
@@ -446,10 +449,10 @@ FILTERED = "country=c0&threat=t-parent&speaker=s0"
         # and c0 (make_corpus), the other has neither.
         (STATISTICS_JSON, FILTERED, 7, 1, API_PAGE_SIZE),
         (STATISTICS_CSV, FILTERED, 6, 1, None),
-        # The number of briefings, a page of them (with speaker and statistics count), their
-        # threats and their countries.
-        (BRIEFINGS_JSON, "", 4, 1, API_PAGE_SIZE),
-        (BRIEFINGS_JSON, FILTERED, 8, 1, API_PAGE_SIZE),
+        # The number of briefings, a page of them (with speaker), their threats and their
+        # countries, then the published figures of that page's briefings only.
+        (BRIEFINGS_JSON, "", 5, 1, API_PAGE_SIZE),
+        (BRIEFINGS_JSON, FILTERED, 9, 1, API_PAGE_SIZE),
         # The newest briefings with their speakers.
         (FEED, "", 1, 1, FEED_ITEMS),
         (FEED, FILTERED, 5, 1, FEED_ITEMS),
@@ -544,3 +547,33 @@ def test_a_search_with_characters_xml_cannot_hold_is_refused_not_written_into_th
     response = get(client, path, query)
     assert response.status_code == 400
     assert "Control characters are not allowed." in body(response).decode()
+
+
+class TestShapeOfTheOutput:
+    """Exports do the work their output needs: no filter over every briefing when nothing is
+    filtered, and per-row figures counted for the rows shown only."""
+
+    @pytest.fixture
+    def corpus(self, db):
+        make_corpus(6)
+
+    @pytest.mark.parametrize("path", [STATISTICS_JSON, STATISTICS_CSV])
+    def test_unfiltered_statistics_are_not_filtered_by_every_briefing(self, client, corpus, path):
+        with CaptureQueriesContext(connection) as queries:
+            body(get(client, path))
+        statistics = [query["sql"] for query in queries.captured_queries if "briefings_statistic" in query["sql"]]
+        assert statistics and not [sql for sql in statistics if " IN (SELECT" in sql]
+
+    def test_briefings_figures_are_counted_for_the_page_only(self, client, corpus):
+        with CaptureQueriesContext(connection) as queries:
+            results = get(client, BRIEFINGS_JSON).json()["results"]
+        assert [row["statistics"] for row in results] == [2] * 6
+        counts = [query["sql"] for query in queries.captured_queries if "briefings_statistic" in query["sql"]]
+        assert len(counts) == 1 and "speech_id\" IN (" in counts[0]
+
+    def test_every_csv_line_is_written_by_one_function(self, client, corpus, monkeypatch):
+        written = []
+        real = exports.write_csv_row
+        monkeypatch.setattr(exports, "write_csv_row", lambda writer, cells: written.append(cells) or real(writer, cells))
+        assert len(csv_rows(get(client, STATISTICS_CSV))) == 12
+        assert len(written) == 13 and written[0] == exports.CSV_COLUMNS

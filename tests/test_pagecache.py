@@ -1,12 +1,15 @@
-"""The public pages are cached whole until the content changes (briefings/pagecache.py): a
-repeat request costs one query, and any committed change a page could show is served at once.
+"""The public pages are cached whole until the content changes (briefings/pagecache.py), in
+Django's cache shared by every process: a repeat request costs the token and two cache reads,
+and any committed change a page could show is served at once.
 
-Tests run inside a transaction that never commits, so the token is replaced only where a test
-says so: `committed()` runs the on-commit callbacks of what it wraps, as a commit would.
+These tests run with real transactions (`transaction=True`): a change commits as it would in
+production, and its on-commit callback replaces the token. A request inside a transaction
+bypasses the cache, so the usual rolled-back tests never see cached pages.
 """
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache, caches
 from django.db import connection, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test import RequestFactory
@@ -17,11 +20,14 @@ from briefings.models import ContentVersion, SourceParagraph, Status
 from tests.factories import (
     make_assessment,
     make_category,
+    make_corpus,
     make_country,
     make_speaker,
     make_speech,
     make_statistic,
 )
+
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PUBLIC_PAGES = [
     "/",
@@ -32,38 +38,53 @@ PUBLIC_PAGES = [
     "/feed/",
     "/briefings/the-briefing/",
 ]
+CACHE_TABLE = "page_cache"
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
-def statistic(db, committed):
-    with committed():
-        speech = make_speech(slug="the-briefing", title="The briefing")
-        return make_statistic(speech=speech, measure="plots disrupted", value=12, value_text="12")
+def statistic():
+    speech = make_speech(slug="the-briefing", title="The briefing")
+    return make_statistic(speech=speech, measure="plots disrupted", value=12, value_text="12")
 
 
 def token():
-    """The current token; None after a flush (a transactional test's) until the next committed change."""
+    """The current token; None after a flush until the next committed change."""
     return ContentVersion.objects.filter(pk=1).values_list("token", flat=True).first()
 
 
+def content_queries(queries):
+    """The queries that are not the cache's own (its reads and writes, and the transaction each write is)."""
+    return [query["sql"] for query in queries.captured_queries
+            if CACHE_TABLE not in query["sql"] and not query["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
+
+
 @pytest.mark.parametrize("url", PUBLIC_PAGES)
-def test_a_repeat_request_is_the_same_response_for_one_query(client, statistic, url, django_assert_num_queries):
+def test_a_repeat_request_is_the_same_response_for_three_queries(client, statistic, url, django_assert_num_queries):
     first = client.get(url)
-    with django_assert_num_queries(1):  # the content token
+    # The content token, then the two reads Django's cache keys take: the headers this address
+    # varies on (learn_cache_key's list), then the page itself.
+    with django_assert_num_queries(3):
         second = client.get(url)
     assert second.status_code == first.status_code == 200
+    assert (first["X-Page-Cache"], second["X-Page-Cache"]) == ("miss", "hit")
     assert second.content == first.content
     assert second["Content-Type"] == first["Content-Type"]
 
 
-def test_a_miss_costs_the_token_and_the_pages_own_queries(client, statistic, django_assert_num_queries):
-    with django_assert_num_queries(1 + 12):  # 12: test_explorer.test_query_count_is_fixed
+def test_a_miss_costs_the_token_and_the_pages_own_queries(client, statistic):
+    with CaptureQueriesContext(connection) as queries:
         client.get("/statistics/")
+    assert len(content_queries(queries)) == 1 + 12  # the token; 12: test_explorer.test_query_count_is_fixed
+
+
+def test_the_cache_is_shared_by_every_process(client, statistic):
+    """The default cache is the database's: another process (here a fresh cache connection)
+    finds the page one worker stored."""
+    client.get("/statistics/")
+    request = RequestFactory().get("/statistics/")
+    other = caches.create_connection("default")
+    key = pagecache.get_cache_key(request, key_prefix=token(), method="GET", cache=other)
+    assert key and b"plots disrupted" in other.get(key).content
 
 
 def _edit_measure(statistic):
@@ -104,26 +125,25 @@ def _add_judgement(statistic):
         (_add_country, True, False),
     ],
 )
-def test_a_committed_change_is_served_at_once(client, statistic, committed, url, change, shows_new, hides_old):
+def test_a_committed_change_is_served_at_once(client, statistic, url, change, shows_new, hides_old):
     before = client.get(url).content.decode()
     assert "plots disrupted" in before and "plots stopped" not in before
-    with committed():
-        change(statistic)
+    change(statistic)
     after = client.get(url).content.decode()
     assert ("plots stopped" in after) == shows_new
     assert ("plots disrupted" not in after) == hides_old
 
 
-def test_a_new_judgement_is_served_at_once(client, statistic, committed):
+def test_a_new_judgement_is_served_at_once(client, statistic):
     client.get("/briefings/the-briefing/")
-    with committed():
-        _add_judgement(statistic)
+    _add_judgement(statistic)
     assert "plots stopped" in client.get("/briefings/the-briefing/").content.decode()
 
 
 # ------------------------------------------------------------- which changes replace the token
 
 
+@pytest.mark.django_db(transaction=False)
 def test_every_model_a_page_shows_replaces_the_token():
     """A model added to the app later must be listed, or knowingly left out, here and in pagecache."""
     not_shown = {SourceParagraph, ContentVersion}  # rebuilt from Source's save; the token itself
@@ -134,9 +154,8 @@ def test_every_model_a_page_shows_replaces_the_token():
 
 
 @pytest.fixture
-def one_of_each(statistic, committed):
-    with committed():
-        assessment = make_assessment(speech=statistic.speech, source=statistic.source)
+def one_of_each(statistic):
+    assessment = make_assessment(speech=statistic.speech, source=statistic.source)
     return {
         "speaker": statistic.speech.speaker, "category": assessment.threat, "country": None,
         "speech": statistic.speech, "source": statistic.source, "statistic": statistic, "assessment": assessment,
@@ -144,65 +163,94 @@ def one_of_each(statistic, committed):
 
 
 @pytest.mark.parametrize("name", ["speaker", "category", "speech", "source", "statistic", "assessment"])
-def test_saving_each_model_replaces_the_token(one_of_each, committed, name):
+def test_saving_each_model_replaces_the_token(one_of_each, name):
     before = token()
-    with committed():
-        one_of_each[name].save()
+    one_of_each[name].save()
     assert token() != before
 
 
 @pytest.mark.parametrize("make", [make_speaker, make_category, make_country])
-def test_creating_and_deleting_replace_the_token(db, committed, make):
+def test_creating_and_deleting_replace_the_token(make):
     before = token()
-    with committed():
-        instance = make()
+    instance = make()
     created = token()
-    with committed():
-        instance.delete()
+    instance.delete()
     assert len({before, created, token()}) == 3
 
 
 @pytest.mark.parametrize("relation", ["speech.threats", "speech.countries", "statistic.countries", "assessment.countries"])
-def test_changing_each_many_to_many_relation_replaces_the_token(one_of_each, committed, relation):
+def test_changing_each_many_to_many_relation_replaces_the_token(one_of_each, relation):
     owner, field = relation.split(".")
-    with committed():
-        target = make_category() if field == "threats" else make_country()
+    target = make_category() if field == "threats" else make_country()
     before = token()
-    with committed():
-        getattr(one_of_each[owner], field).add(target)
+    getattr(one_of_each[owner], field).add(target)
     assert token() != before
 
 
-def test_a_transaction_replaces_the_token_once(statistic, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        for value in range(5):
+def test_a_transaction_replaces_the_token_once(statistic):
+    with CaptureQueriesContext(connection) as queries:
+        with transaction.atomic():
+            for value in range(5):
+                statistic.value = value
+                statistic.save()
+            statistic.speech.save()
+    replacements = [query for query in queries.captured_queries
+                    if "contentversion" in query["sql"].lower() and query["sql"].lstrip().upper().startswith("UPDATE")]
+    assert len(replacements) == 1
+
+
+def test_each_commit_replaces_the_token(statistic):
+    tokens = {token()}
+    for value in range(3):
+        with transaction.atomic():
             statistic.value = value
             statistic.save()
-        statistic.speech.save()
-    assert len(callbacks) == 1
+        tokens.add(token())
+    assert len(tokens) == 4
 
 
 def test_uncommitted_changes_are_neither_served_from_nor_stored_in_the_cache(client, statistic):
     client.get("/briefings/the-briefing/")  # cached before the change
     before = token()
-    _edit_measure(statistic)  # inside the test's transaction: not committed
-    assert token() == before
-    assert "plots stopped" in client.get("/briefings/the-briefing/").content.decode()
+    with transaction.atomic():
+        _edit_measure(statistic)  # not committed yet
+        assert token() == before
+        assert "plots stopped" in client.get("/briefings/the-briefing/").content.decode()
+        transaction.set_rollback(True)
+    assert "plots disrupted" in client.get("/briefings/the-briefing/").content.decode()
 
 
-def test_a_rolled_back_change_keeps_the_token_and_later_changes_still_replace_it(statistic, committed):
+def test_a_rolled_back_change_keeps_the_token_and_later_changes_still_replace_it(statistic):
     before = token()
     with transaction.atomic():
         _edit_measure(statistic)
         transaction.set_rollback(True)
     assert token() == before
     statistic.refresh_from_db()  # the copy still carries the rolled-back version, which save() would refuse
-    with committed():
+    with transaction.atomic():
+        _unpublish(statistic)
+    assert token() != before
+
+
+def test_a_rolled_back_savepoint_leaves_the_outer_change_to_replace_the_token(statistic):
+    before = token()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                _edit_measure(statistic)
+                raise RuntimeError
+        except RuntimeError:
+            statistic.refresh_from_db()
         _unpublish(statistic)
     assert token() != before
 
 
 # ------------------------------------------------------------- what the key tells apart
+
+
+def test_vary_names_every_htmx_header_the_key_uses(client, statistic):
+    vary = {name.strip() for name in client.get("/").headers["Vary"].split(",")}
+    assert {"HX-Request", "HX-Boosted", "HX-History-Restore-Request"} <= vary
 
 
 def test_the_htmx_fragment_and_the_full_page_are_cached_apart(client, statistic):
@@ -230,11 +278,17 @@ def test_each_host_and_scheme_gets_its_own_absolute_links(client, statistic, set
 
 @pytest.fixture
 def stored(monkeypatch):
-    """The keys the page cache stores during a test."""
-    keys = []
-    real_set = pagecache.cache.set
-    monkeypatch.setattr(pagecache.cache, "set", lambda key, *args, **kwargs: (keys.append(key), real_set(key, *args, **kwargs)))
-    return keys
+    """The pages the page cache stores during a test (not the header lists it learns)."""
+    pages = []
+    real_set = cache.set
+
+    def record(key, value, *args, **kwargs):
+        if isinstance(value, HttpResponse):
+            pages.append(key)
+        return real_set(key, value, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", record)
+    return pages
 
 
 def test_a_successful_page_is_stored(client, statistic, stored):
@@ -255,9 +309,8 @@ def _cached_call(response):
         calls.append(request)
         return response()
 
-    request = RequestFactory().get("/anything/")
-    view(request)
-    view(request)
+    view(RequestFactory().get("/anything/"))
+    view(RequestFactory().get("/anything/"))
     return len(calls)
 
 
@@ -270,16 +323,19 @@ def test_responses_that_set_a_cookie_or_stream_or_fail_are_built_every_time(stat
     assert _cached_call(with_cookie) == 2
     assert _cached_call(lambda: StreamingHttpResponse(iter(["a", "b"]))) == 2
     assert _cached_call(lambda: HttpResponse("bad", status=400)) == 2
+    assert _cached_call(lambda: HttpResponse("x" * pagecache.MAX_PAGE_BYTES + "x")) == 2
     assert _cached_call(lambda: HttpResponse("fine")) == 1
     assert len(stored) == 1
 
 
-def test_without_a_token_nothing_is_cached(client, statistic, django_assert_num_queries):
+def test_without_a_token_nothing_is_cached(client, statistic, stored):
     """A database emptied by flush has no token until the next committed change: pages are built every time."""
     ContentVersion.objects.all().delete()
     client.get("/statistics/")
-    with django_assert_num_queries(1 + 12):  # the missing token, then the whole page
+    with CaptureQueriesContext(connection) as queries:
         client.get("/statistics/")
+    assert len(queries.captured_queries) == 1 + 12  # the missing token, then the whole page
+    assert stored == []
 
 
 def test_a_writers_transaction_never_locks_the_token_row(statistic):
@@ -290,3 +346,70 @@ def test_a_writers_transaction_never_locks_the_token_row(statistic):
         _edit_measure(statistic)
         statistic.speech.countries.add(make_country())
     assert not [query for query in queries.captured_queries if "contentversion" in query["sql"].lower()]
+
+
+# ------------------------------------------------------------- the busiest pages, rebuilt after a change
+
+
+def test_a_commit_starts_rebuilding_the_busiest_pages(statistic, settings, monkeypatch):
+    started = []
+    monkeypatch.setattr(pagecache, "start_warming", lambda: started.append(token()))
+    settings.PAGE_CACHE_WARM = True
+    with transaction.atomic():
+        _edit_measure(statistic)
+        statistic.speech.save()
+        assert started == []  # not before the commit
+    assert started == [token()]  # once, after the token was replaced
+
+
+def test_rebuilt_pages_are_served_from_the_cache(client, statistic, django_assert_num_queries):
+    terrorism = make_category(slug="terrorism", name="Terrorism")
+    statistic.speech.threats.add(terrorism)
+    urls = pagecache.warm_urls()
+    assert {"/", "/statistics/", "/?threat=terrorism", "/?kind=speech"} <= set(urls)
+    assert pagecache.warm_pages(["http://testserver"]) == len(urls)
+    for url in ["/", "/?threat=terrorism"]:
+        with django_assert_num_queries(3):  # the token, the header list, the page
+            assert "The briefing" in client.get(url).content.decode()
+
+
+def test_warming_runs_in_a_thread_and_builds_for_the_origins_seen(client, statistic, settings):
+    client.get("/", HTTP_HOST="testserver")  # this process has served http://testserver
+    _edit_measure(statistic)
+    settings.PAGE_CACHE_WARM_ORIGINS = []
+    pagecache.start_warming()
+    with pagecache._warming:  # held by the thread until it has built every page
+        pass
+    with CaptureQueriesContext(connection) as queries:
+        assert "plots stopped" in client.get("/statistics/").content.decode()
+    assert len(queries.captured_queries) == 3
+
+
+# ------------------------------------------------------------- aggregates reused across pages
+
+
+def test_later_pages_reuse_the_first_pages_aggregates(client):
+    """The year counts, facet counts and matrix depend on the filters, not the page: once `/`
+    has computed them, `/?page=3` reads them from the cache. Its own queries: the token, the 4
+    option lists, the page of briefings with its 6 prefetches and the 2 year digests (where a
+    page built from nothing adds the year counts, 5 facet aggregates and 2 matrix queries).
+    (Counted at once: each request clears the connection's query log.)"""
+    make_corpus(40)
+    with CaptureQueriesContext(connection) as first:
+        client.get("/?page=2")
+    from_nothing = len(content_queries(first))
+    client.get("/")
+    with CaptureQueriesContext(connection) as later:
+        response = client.get("/?page=3")
+    assert from_nothing == 1 + 21
+    assert len(content_queries(later)) == 1 + 4 + 7 + 2
+    assert 'class="matrix"' in response.content.decode() and "40 briefings." in response.content.decode()
+
+
+def test_reused_aggregates_follow_the_filters_and_the_content(client, statistic):
+    speech = statistic.speech
+    assert "1 briefing." in client.get("/").content.decode()
+    assert "No briefings match" in client.get("/?kind=video").content.decode()
+    speech.kind = "video"
+    speech.save()
+    assert "1 briefing matches the filters." in client.get("/?kind=video&page=1").content.decode()

@@ -9,10 +9,11 @@ import re
 import pytest
 from django.db import connection
 
-from briefings.models import Source, SourceParagraph
+from briefings import search
+from briefings.models import Assessment, Source, SourceParagraph, Speech, Statistic
 from briefings.search import highlight, matching_paragraphs
 
-from .factories import make_source
+from .factories import make_source, make_speech, make_statistic
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +91,98 @@ def test_a_hostile_query_is_escaped(client, seeded):
     html = client.get("/?q=<script>alert(1)</script>").content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "No briefings match these filters" in html
+
+
+# ------------------------------------------------------------- the search indexes
+
+
+def speech_slugs(client, q):
+    """The briefings a search finds (through the API, which filters as the timeline does)."""
+    return {briefing["slug"] for briefing in client.get("/api/briefings.json", {"q": q}).json()["results"]}
+
+
+def plan_of(queryset):
+    """The database's plan for a queryset, as one string."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if POSTGRES:
+            cursor.execute("SET enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {'QUERY PLAN ' if not POSTGRES else ''}{sql}", params)
+        plan = "\n".join(str(row) for row in cursor.fetchall())
+        if POSTGRES:
+            cursor.execute("SET enable_seqscan = on")
+    return plan
+
+
+@pytest.mark.parametrize("model, postgres_index", [
+    (SourceParagraph, "sourceparagraph_search_idx"),
+    (Speech, "speech_text_trgm_idx"),
+    (Statistic, "statistic_text_trgm_idx"),
+    (Assessment, "assessment_text_trgm_idx"),
+])
+def test_every_searched_table_is_searched_through_an_index(db, model, postgres_index):
+    queryset = (search.paragraph_matches("encryption") if model is SourceParagraph
+                else model.objects.filter(search.contains(model, "encryption")).order_by().values("pk"))
+    plan = plan_of(queryset)
+    if POSTGRES:
+        assert postgres_index in plan
+    else:
+        assert "VIRTUAL TABLE INDEX" in plan and search.SEARCHED[model][0] in plan
+
+
+def test_the_matched_set_stays_in_the_database(db):
+    """Exports filter by `text_matches(q)`: subqueries on the indexes, never a list of ids."""
+    sql, params = Speech.objects.filter(search.text_matches("encryption")).query.sql_with_params()
+    # The parameters are the search texts and the published status, never ids.
+    assert "published" in params and all(isinstance(param, str) for param in params)
+
+
+def test_the_index_follows_every_change(client, db):
+    speech = make_speech(slug="about-ciphers", title="A talk")
+    source = make_source(speech=speech, text="We watched the cipher traffic.\n\nNothing else.")
+    assert speech_slugs(client, "cipher") == {"about-ciphers"}
+    source.text = "We watched the radio traffic."
+    source.save()
+    assert speech_slugs(client, "cipher") == set()
+    assert speech_slugs(client, "radio traffic") == {"about-ciphers"}
+    make_statistic(speech=speech, source=source, measure="cipher keys seized", quote="We watched the radio traffic.")
+    assert speech_slugs(client, "keys seized") == {"about-ciphers"}
+    Statistic.objects.filter(speech=speech).update(measure="phones seized")  # no signal: the index follows anyway
+    assert speech_slugs(client, "keys seized") == set()
+    speech.title = "Ciphers, a talk"
+    speech.save()
+    assert speech_slugs(client, "ciphers, a") == {"about-ciphers"}
+    Statistic.objects.filter(speech=speech).delete()
+    source.delete()
+    assert speech_slugs(client, "radio") == set()
+
+
+def test_rows_written_in_bulk_are_found(client, db):
+    source = make_source(speech=make_speech(slug="bulk"), text="Short.")
+    SourceParagraph.objects.bulk_create([SourceParagraph(source=source, speech=source.speech, number=9,
+                                                         text="Written by a bulk load about sabotage.")])
+    assert speech_slugs(client, "sabotage") == {"bulk"}
+
+
+def test_substrings_short_words_and_quotes_match_as_before(client, db):
+    make_source(speech=make_speech(slug="uk-encryption"), text="The UK relies on end-to-end encryption.")
+    assert speech_slugs(client, "crypt") == {"uk-encryption"} or POSTGRES  # stemming finds whole words only
+    assert speech_slugs(client, "uk encryption") == {"uk-encryption"}
+    assert speech_slugs(client, 'end-to-end "encryption') == {"uk-encryption"}
+    assert speech_slugs(client, "uk") == {"uk-encryption"}
+
+
+def test_indexes_are_rebuilt_when_a_migration_dropped_their_triggers(client, db):
+    """A migration that rebuilds a table on SQLite drops its triggers: the post-migrate step
+    puts them back and refills the index. On PostgreSQL there is nothing to install."""
+    make_source(speech=make_speech(slug="before"), text="About sabotage.")
+    if POSTGRES:
+        search.install_sqlite_indexes()
+        assert speech_slugs(client, "sabotage") == {"before"}
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER search_paragraph_insert")
+    make_source(speech=make_speech(slug="after"), text="More sabotage.")
+    assert speech_slugs(client, "sabotage") == {"before"}  # missed: no trigger
+    search.install_sqlite_indexes()
+    assert speech_slugs(client, "sabotage") == {"before", "after"}

@@ -1,0 +1,46 @@
+-- wrk script for benchmarks/run.py --mix: each connection cycles through the addresses in the
+-- file BENCH_MIX_URLS (one per line), all threads together stop after BENCH_MIX_REQUESTS
+-- responses, and the summary reports the page cache's hits and misses (X-Page-Cache) and the
+-- latency percentiles as one JSON line.
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  urls = {}
+  for line in io.lines(os.getenv("BENCH_MIX_URLS")) do
+    table.insert(urls, line)
+  end
+  share = math.ceil(tonumber(os.getenv("BENCH_MIX_REQUESTS")) / tonumber(os.getenv("BENCH_MIX_THREADS")))
+  position = id * 7  -- threads start at different places in the list
+  done_count, hits, misses, errors = 0, 0, 0, 0
+end
+
+function request()
+  position = position % #urls + 1
+  return wrk.format("GET", urls[position])
+end
+
+function response(status, headers, body)
+  done_count = done_count + 1
+  if status ~= 200 then errors = errors + 1 end
+  local state = headers["X-Page-Cache"] or headers["x-page-cache"]
+  if state == "hit" then hits = hits + 1 elseif state == "miss" then misses = misses + 1 end
+  if done_count >= share then wrk.thread:stop() end
+end
+
+function done(summary, latency, requests)
+  local hit, miss, failed = 0, 0, 0
+  for _, thread in ipairs(threads) do
+    hit = hit + thread:get("hits")
+    miss = miss + thread:get("misses")
+    failed = failed + thread:get("errors")
+  end
+  io.write(string.format(
+    '{"requests": %d, "seconds": %.3f, "hits": %d, "misses": %d, "non_200": %d, "p50_ms": %.1f, "p95_ms": %.1f, "p99_ms": %.1f, "max_ms": %.1f}\n',
+    summary.requests, summary.duration / 1e6, hit, miss, failed,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end
