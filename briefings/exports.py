@@ -91,27 +91,23 @@ def _iso(date):
 
 class StatisticRows:
     """Turns statistics from `selectors.filter_statistics` into export rows. Countries come
-    from the rows' `country_ids` and one query for the (short) country list; each briefing's
-    address is built once, not once per figure."""
+    from the rows' `country_ids` and one query for the (short) country list."""
 
     def __init__(self, request):
         self.request = request
         self.countries = {country.pk: country for country in Country.objects.order_by("name")}
         self.position = {pk: index for index, pk in enumerate(self.countries)}
-        self.urls = {}
-
-    def briefing_url(self, speech):
-        if speech.pk not in self.urls:
-            # Rows come grouped by briefing, so remembering the last one is enough and keeps memory flat.
-            self.urls = {speech.pk: self.request.build_absolute_uri(speech.get_absolute_url())}
-        return self.urls[speech.pk]
+        # Each figure's own page is this plus "<id>/" (cheaper than reversing a URL per row).
+        self.figure_prefix = request.build_absolute_uri(reverse("briefings:statistics"))
 
     def __call__(self, statistic):
         ids = sorted((int(pk) for pk in (statistic.country_ids or "").split(",") if pk), key=self.position.get)
-        return statistic_data(self.briefing_url(statistic.speech), statistic, [self.countries[pk].slug for pk in ids])
+        countries = [self.countries[pk].slug for pk in ids]
+        return statistic_data(statistic, countries, url=f"{self.figure_prefix}{statistic.id}/")
 
 
-def statistic_data(briefing_url, statistic, countries):
+def statistic_data(statistic, countries, *, url):
+    """A published figure as the API, the CSV and its own JSON give it; `url` is its own page."""
     speech, source = statistic.speech, statistic.source
     return {
         "id": statistic.id,
@@ -132,7 +128,7 @@ def statistic_data(briefing_url, statistic, countries):
         "threats": [statistic.threat.slug] if statistic.threat else [],
         "countries": countries,
         "source": {"publisher": source.publisher, "language": source.language, "url": source.url},
-        "url": f"{briefing_url}#stat-{statistic.id}",
+        "url": url,
     }
 
 

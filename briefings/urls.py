@@ -1,13 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import explorer, exports, health, views
+from . import explorer, exports, health, records, views
 
 app_patterns = (
     [
         path("", views.timeline, name="timeline"),
         path("briefings/<slug:slug>/", views.speech_detail, name="speech"),
         path("statistics/", explorer.statistics_explorer, name="statistics"),
+        path("statistics/<int:pk>/", records.statistic_detail, name="statistic"),
+        path("statistics/<int:pk>.json", records.statistic_json, name="statistic-json"),
+        path("speakers/<slug:slug>/", records.speaker_detail, name="speaker"),
         path("api/statistics.json", exports.statistics_json, name="api-statistics"),
         path("api/briefings.json", exports.briefings_json, name="api-briefings"),
         path("statistics.csv", exports.statistics_csv, name="statistics-csv"),

@@ -339,6 +339,7 @@ def briefing_page(request, slug, preview=False):
     placed = passage.placed if passage else set()
     for statistic in statistics:
         statistic.highlighted = f"stat-{statistic.pk}" in placed
+        statistic.cite_url = request.build_absolute_uri(statistic.get_absolute_url())
     for assessment in assessments:
         assessment.highlighted = f"assessment-{assessment.pk}" in placed
 
@@ -378,7 +379,6 @@ def briefing_page(request, slug, preview=False):
         "statistics": statistics,
         "assessments": assessments,
         "not_highlighted": sum(not item.highlighted for item in [*statistics, *assessments]),
-        "page_url": request.build_absolute_uri(speech.get_absolute_url()),
         "preview": preview,
     }
     return render(request, "briefings/speech_detail.html", context)

@@ -157,7 +157,7 @@ class TestStatisticsJson:
                     "language": source["language"],
                     "url": source.get("url", ""),
                 },
-                "url": f"http://testserver/briefings/{speech['slug']}/#stat-{curated['id']}",
+                "url": f"http://testserver/statistics/{curated['id']}/",
             }, curated["id"]
             # Whole values are JSON integers, others floats (JSON has one number type, but clients see 20 or 20.0).
             assert type(row["value"]) is type(curated.get("value")), curated["id"]
