@@ -8,15 +8,19 @@ with its count and a link that narrows to it, since a chart of thousands of bars
 nothing. So the page costs the same whatever the number of figures.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, When
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
-from . import selectors
+from . import charts, selectors
 from .forms import ExplorerForm
 from .models import Statistic
 from .pagecache import cached_page
@@ -25,39 +29,36 @@ from .views import canonical_query, selected_values
 FIGURES_PER_PAGE = 100
 SERIES_MAX_POINTS = 24
 
-CHART_WIDTH, CHART_HEIGHT = 520, 220
-PLOT_TOP, PLOT_BOTTOM, PLOT_LEFT = 28, 170, 12
-
-
-@dataclass
-class Bar:
-    statistic: Statistic
-    x: float
-    y: float
-    width: float
-    height: float
-    label_x: float
-
-    @property
-    def label_y(self):
-        return round(self.y - 6, 1)
 
 
 @dataclass
 class Series:
     measure: str
     points: list
-    bars: list
     periods_differ: bool
-    unit: str
+    units: list  # the units as written, most used first
+    chart: object  # charts.Chart, or None when no point can be placed
+    links: dict  # permalink, svg, csv
 
     @property
     def chart_id(self):
-        return f"series-{self.points[0].pk}"
+        return f"series-{slugify(self.measure)[:60] or self.points[0].pk}"
+
+    @property
+    def unit(self):
+        return " / ".join(self.units)
 
 
-def build_series(statistics):
-    """Measures that appear in two or more briefings, oldest briefing first."""
+def _publishers(points):
+    names = dict.fromkeys(point.source.publisher for point in points)
+    return "; ".join(names)
+
+
+def build_series(statistics, query=None, *, request=None):
+    """Measures that appear in two or more briefings, oldest briefing first, each with its
+    chart and the links to share it: the explorer narrowed to the measure (the permalink), the
+    chart as SVG and its data as CSV, all keeping the page's other filters (`query`)."""
+    query = query if query is not None else QueryDict()
     by_measure = {}
     for statistic in statistics:
         by_measure.setdefault(statistic.measure, []).append(statistic)
@@ -66,30 +67,34 @@ def build_series(statistics):
         if len({point.speech_id for point in points}) < 2:
             continue
         points = sorted(points, key=lambda p: (p.speech.date is None, p.speech.date, p.pk))
+        units = [unit for unit, _n in Counter(p.unit for p in points if p.unit).most_common()]
+        links = _series_links(query, measure)
+        permalink = request.build_absolute_uri(links["permalink"]) if request else links["permalink"]
+        source = f"Source: {_publishers(points)}. Chart: Threat Briefings, {permalink}"
+        chart = charts.series_chart(f"{measure[:1].upper()}{measure[1:]}, by briefing date", points,
+                                    unit=" / ".join(units), source_line=source)
         series.append(Series(
             measure=measure,
             points=points,
-            bars=_bars(points),
-            periods_differ=len({point.period.strip().lower() for point in points}) > 1,
-            unit=points[0].unit if len({point.unit for point in points}) == 1 else "",
+            periods_differ=len({charts.definition(point.period) for point in points}) > 1,
+            units=units,
+            chart=chart,
+            links=links,
         ))
-    return sorted(series, key=lambda s: s.measure)
+    return sorted(series, key=lambda s: s.measure.casefold())
 
 
-def _bars(points):
-    drawable = [point for point in points if point.value is not None]
-    if not drawable:
-        return []
-    largest = max(point.value for point in drawable) or 1
-    slot = (CHART_WIDTH - 2 * PLOT_LEFT) / len(drawable)
-    width = min(64, slot * 0.6)
-    bars = []
-    for index, point in enumerate(drawable):
-        height = float(point.value / largest) * (PLOT_BOTTOM - PLOT_TOP)
-        x = PLOT_LEFT + slot * index + (slot - width) / 2
-        bars.append(Bar(point, x=round(x, 1), y=round(PLOT_BOTTOM - height, 1), width=round(width, 1),
-                        height=round(height, 1), label_x=round(x + width / 2, 1)))
-    return bars
+def _series_links(query, measure):
+    narrowed = query.copy()
+    for key in ("page", "sort"):
+        narrowed.pop(key, None)
+    narrowed["measure"] = measure
+    encoded = narrowed.urlencode()
+    return {
+        "permalink": f"{reverse('briefings:statistics')}?{encoded}#series-{slugify(measure)[:60]}",
+        "svg": f"{reverse('briefings:statistics-chart')}?{encoded}",
+        "csv": f"{reverse('briefings:statistics-csv')}?{encoded}",
+    }
 
 
 def _sorted(statistics, sort):
@@ -120,8 +125,8 @@ def _series(statistics):
         (charted if figures <= SERIES_MAX_POINTS else too_long).append((measure, figures, briefings))
     # pk=None matches nothing but still runs, so the number of queries does not depend on the data.
     chosen = {"measure__in": [measure for measure, *_ in charted]} if charted else {"pk": None}
-    points = statistics.filter(**chosen).select_related("speech")
-    return build_series(points), too_long
+    points = statistics.filter(**chosen).select_related("speech", "source").defer("source__text")
+    return points, too_long
 
 
 @require_GET
@@ -148,9 +153,10 @@ def statistics_explorer(request):
         form.add_error("page", f"There is no page {number} of these figures.")
         number = 1
     page = paginator.page(number)
-    series, too_long = _series(statistics)
     filter_query = query.copy()
     filter_query.pop("page", None)
+    points, too_long = _series(statistics)
+    series = build_series(points, filter_query, request=request)
     measures = (
         Statistic.objects.published().values_list("measure").annotate(n=Count("*")).order_by("measure")
     )
@@ -180,7 +186,6 @@ def statistics_explorer(request):
         "series": series,
         "too_long": [(measure, figures, briefings, _measure_url(filter_query, measure)) for measure, figures, briefings
                      in too_long],
-        "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT, "baseline": PLOT_BOTTOM},
         "query": f"?{filter_query.urlencode()}" if filter_query else "",
     }
     return render(request, "briefings/statistics.html", context)
@@ -190,3 +195,32 @@ def _measure_url(query, measure):
     narrowed = query.copy()
     narrowed["measure"] = measure
     return f"?{narrowed.urlencode()}"
+
+
+@require_GET
+@cached_page
+def series_chart_svg(request):
+    """One measure's chart as a standalone SVG file, for reports: `measure` (required) and the
+    explorer's filters. 404 when the measure has no chart under these filters."""
+    form = ExplorerForm(canonical_query(request.GET, extra=("measure",)))
+    filters = form.filters()
+    measure = form.cleaned_data.get("measure")
+    if form.errors or not measure:
+        return HttpResponse("Give a valid measure and filters: " + "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()) + "\n",
+            status=400, content_type="text/plain; charset=utf-8")
+    speeches = selectors.filter_speeches(categories=selectors.filter_options()["categories"], **filters)
+    points = (
+        Statistic.objects.published().filter(measure=measure, speech__in=speeches)
+        .select_related("speech", "source").defer("source__text")[:SERIES_MAX_POINTS + 1]
+    )
+    query = canonical_query(request.GET, extra=("measure",))
+    series = build_series(list(points)[:SERIES_MAX_POINTS], query, request=request)
+    if not series or series[0].chart is None:
+        raise Http404("This measure has no chart under these filters.")
+    chosen = series[0]
+    svg = render_to_string("briefings/_chart.svg", {"chart": chosen.chart, "chart_id": chosen.chart_id,
+                                                    "standalone": True})
+    response = HttpResponse('<?xml version="1.0" encoding="UTF-8"?>\n' + svg, content_type="image/svg+xml")
+    response["Content-Disposition"] = f'attachment; filename="threat-briefings-{slugify(measure)[:80]}.svg"'
+    return response

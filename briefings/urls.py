@@ -8,6 +8,7 @@ app_patterns = (
         path("", views.timeline, name="timeline"),
         path("briefings/<slug:slug>/", views.speech_detail, name="speech"),
         path("statistics/", explorer.statistics_explorer, name="statistics"),
+        path("statistics/chart.svg", explorer.series_chart_svg, name="statistics-chart"),
         path("statistics/<int:pk>/", records.statistic_detail, name="statistic"),
         path("statistics/<int:pk>.json", records.statistic_json, name="statistic-json"),
         path("speakers/<slug:slug>/", records.speaker_detail, name="speaker"),
