@@ -31,6 +31,7 @@ from django.http import HttpResponseBadRequest, JsonResponse, QueryDict, Streami
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from . import selectors
@@ -231,7 +232,7 @@ def statistics_csv(request):
     return StreamingHttpResponse(
         lines(),
         content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="statistics.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{csv_filename(form)}"'},
     )
 
 
@@ -254,6 +255,14 @@ def briefings_json(request):
     if page is None:
         return JsonResponse({"errors": paging}, status=400)
     return JsonResponse({**paging, "results": [briefing_data(request, speech) for speech in page]})
+
+
+def csv_filename(form):
+    """What the file holds, e.g. "threat-briefings-figures-late-stage-attack-plots-disrupted-iran-2018-to-2023.csv";
+    "threat-briefings-figures-all.csv" unfiltered."""
+    described = " ".join(part for part in (form.cleaned_data.get("measure"), describe_filters(form)) if part)
+    words = slugify(described.replace("–", " to "))
+    return f"threat-briefings-figures-{words[:100].strip('-') or 'all'}.csv"
 
 
 def describe_filters(form):

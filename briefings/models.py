@@ -273,12 +273,12 @@ class Statistic(models.Model):
     def __str__(self):
         return f"{self.value_text} {self.measure}"
 
-    def get_absolute_url(self):
-        return reverse("briefings:statistic", args=[self.pk])
-
     def save(self, *args, **kwargs):
         _count_save(self)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("briefings:statistic", args=[self.pk])
 
     def clean(self):
         errors = _source_and_quote_errors(self)

@@ -201,10 +201,23 @@ class TestStatisticsCsv:
                 "url": stat["url"],
             }
 
+    @pytest.mark.parametrize(
+        "query, name",
+        [
+            ("", "threat-briefings-figures-all.csv"),
+            ("measure=late-stage+attack+plots+disrupted&country=iran&from=2018&to=2023",
+             "threat-briefings-figures-late-stage-attack-plots-disrupted-iran-2018-to-2023.csv"),
+            ("speaker=ken-mccallum&q=cyber", "threat-briefings-figures-ken-mccallum-cyber.csv"),
+        ],
+    )
+    def test_the_file_name_says_what_it_holds(self, client, seeded, query, name):
+        response = get(client, STATISTICS_CSV, query)
+        assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+
     def test_is_a_utf8_attachment_with_a_header_row(self, client, seeded):
         response = get(client, STATISTICS_CSV, "country=russia")
         assert response["Content-Type"] == "text/csv; charset=utf-8"
-        assert response["Content-Disposition"] == 'attachment; filename="statistics.csv"'
+        assert response["Content-Disposition"] == 'attachment; filename="threat-briefings-figures-russia.csv"'
         header = body(response).decode("utf-8").splitlines()[0]
         assert header.startswith("id,measure,value,value_text,")
         # Statistic 30 is tagged Russia and Iran; both come back joined, and curly quotes survive.

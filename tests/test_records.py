@@ -9,13 +9,12 @@ is stated in the documents; Andrew Parker's is not.
 
 import csv
 import io
-import json
 import re
 
 import pytest
 
-from briefings.models import Speaker, Statistic, Status, normalise_whitespace
-from tests.factories import make_source, make_speaker, make_speech, make_statistic
+from briefings.models import Statistic, Status, normalise_whitespace
+from tests.factories import make_source, make_speaker, make_statistic
 
 pytestmark = pytest.mark.django_db
 
