@@ -246,14 +246,24 @@ def timeline(request):
         "suggestion": _least_restrictive_removal(chips, categories) if not speeches and chips else None,
         "exports": _export_links(filter_query),
     }
+    context["page_title"] = page_title(chips)
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         # The filter form asked: send the results and the new facet counts, not the page.
         response = render(request, "briefings/timeline.html#htmx-response", context)
+        # The canonical address; static/js/timeline.js turns the push into a replace while typing.
         response["HX-Push-Url"] = request.path + (f"?{filter_query.urlencode()}" if filter_query else "")
     else:
+        context["coverage"] = selectors.coverage()
         response = render(request, "briefings/timeline.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def page_title(chips):
+    """The timeline's <title>: the active filters first, so that tabs and history say what they hold."""
+    if not chips:
+        return "Briefings, year by year · Threat Briefings"
+    return f"{', '.join(chip.value for chip in chips)} · Briefings · Threat Briefings"
 
 
 def _matrix_links(rows, years, query):
