@@ -107,7 +107,7 @@ def _number(value):
 
 def _year_ticks(first, last):
     span = last - first + 1
-    step = next(step for step in (1, 2, 5, 10, 20, 50) if span / step <= 8)
+    step = next(step for step in (1, 2, 5, 10, 20, 50) if span / step <= 5)
     start = first - first % step if step > 1 else first
     return [year for year in range(start, last + 2, step) if first <= year <= last + 1]
 
@@ -133,7 +133,7 @@ def _place_labels(points):
     return len(taken)
 
 
-def series_chart(title, statistics, *, unit="", source_line=""):
+def series_chart(title, statistics, *, unit="", source_line="", permalink=""):
     """The chart of `statistics` (figures of one measure, any order). Figures that cannot be
     placed (an undated briefing, no number) are listed in `left_out` instead of drawn."""
     placed = [s for s in statistics if s.value is not None and s.speech.date is not None]
@@ -173,6 +173,8 @@ def series_chart(title, statistics, *, unit="", source_line=""):
         for year in _year_ticks(first, last)
     ]
     source_lines = textwrap.wrap(source_line, 60, break_on_hyphens=False)
+    if permalink:  # an address is cut anywhere, not at its hyphens
+        source_lines += textwrap.wrap(permalink, 60, break_on_hyphens=False, break_long_words=True)
     height = plot_bottom + 34 + FOOTER_LINE * len(source_lines)
     return Chart(
         title=title,

@@ -57,7 +57,9 @@ def _publishers(points):
 def build_series(statistics, query=None, *, request=None):
     """Measures that appear in two or more briefings, oldest briefing first, each with its
     chart and the links to share it: the explorer narrowed to the measure (the permalink), the
-    chart as SVG and its data as CSV, all keeping the page's other filters (`query`)."""
+    chart as SVG and its data as CSV, all keeping the page's other filters (`query`). Given the
+    `request`, the chart's source line ends with the absolute permalink (for downloaded files;
+    the page shows the link beside the chart instead)."""
     query = query if query is not None else QueryDict()
     by_measure = {}
     for statistic in statistics:
@@ -69,10 +71,11 @@ def build_series(statistics, query=None, *, request=None):
         points = sorted(points, key=lambda p: (p.speech.date is None, p.speech.date, p.pk))
         units = [unit for unit, _n in Counter(p.unit for p in points if p.unit).most_common()]
         links = _series_links(query, measure)
-        permalink = request.build_absolute_uri(links["permalink"]) if request else links["permalink"]
-        source = f"Source: {_publishers(points)}. Chart: Threat Briefings, {permalink}"
-        chart = charts.series_chart(f"{measure[:1].upper()}{measure[1:]}, by briefing date", points,
-                                    unit=" / ".join(units), source_line=source)
+        chart = charts.series_chart(
+            f"{measure[:1].upper()}{measure[1:]}, by briefing date", points, unit=" / ".join(units),
+            source_line=f"Source: {_publishers(points)}. Chart: Threat Briefings.",
+            permalink=request.build_absolute_uri(links["permalink"]) if request else "",
+        )
         series.append(Series(
             measure=measure,
             points=points,
@@ -156,7 +159,7 @@ def statistics_explorer(request):
     filter_query = query.copy()
     filter_query.pop("page", None)
     points, too_long = _series(statistics)
-    series = build_series(points, filter_query, request=request)
+    series = build_series(points, filter_query)
     measures = (
         Statistic.objects.published().values_list("measure").annotate(n=Count("*")).order_by("measure")
     )
