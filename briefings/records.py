@@ -92,7 +92,7 @@ def speaker_detail(request, slug):
     """One speaker: role and years in office as far as the documents say, their briefings and
     their published figures. Three queries: the speaker, their briefings, their figures."""
     speaker = get_object_or_404(Speaker, slug=slug)
-    speeches = list(speaker.speeches.only("slug", "title", "date", "date_inferred", "date_basis", "kind", "speaker"))
+    speeches = list(speaker.speeches.published().only("slug", "title", "date", "date_inferred", "date_basis", "kind", "speaker"))
     statistics = list(
         Statistic.objects.published()
         .filter(speech__speaker=speaker)

@@ -419,12 +419,12 @@ def coverage():
     missing between the first and the last, and where the texts come from. Two queries: briefings
     counted per year (undated as None), source documents counted per role."""
     per_year = dict(
-        Speech.objects.annotate(year=ExtractYear("date")).values_list("year").annotate(n=Count("id")).order_by()
+        Speech.objects.published().annotate(year=ExtractYear("date")).values_list("year").annotate(n=Count("id")).order_by()
     )
     years = sorted(year for year in per_year if year is not None)
     missing = [year for year in range(years[0], years[-1] + 1) if year not in per_year] if years else []
     roles = dict(Source.Role.choices)
-    sources = Source.objects.values_list("role").annotate(n=Count("id")).order_by("-n", "role")
+    sources = Source.objects.filter(speech__in=Speech.objects.published()).values_list("role").annotate(n=Count("id")).order_by("-n", "role")
     return Coverage(
         briefings=sum(per_year.values()),
         years=years,

@@ -350,6 +350,7 @@ def briefing_page(request, slug, preview=False):
     for statistic in statistics:
         statistic.highlighted = f"stat-{statistic.pk}" in placed
         statistic.cite_url = request.build_absolute_uri(statistic.get_absolute_url())
+        statistic.speech = speech  # the citation names the briefing and speaker already fetched
     for assessment in assessments:
         assessment.highlighted = f"assessment-{assessment.pk}" in placed
 

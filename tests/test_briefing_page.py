@@ -248,7 +248,7 @@ def test_header_tags_link_to_the_timeline_filtered_by_them(client, seeded):
     html = get(client, "parker-speech-2017-10-17")
     assert '<a href="/?threat=islamist-terrorism">Islamist terrorism</a>' in html
     assert '<a href="/?country=northern-ireland">Northern Ireland</a>' in html
-    assert "Andrew Parker, Director General of MI5" in html
+    assert '<a href="/speakers/andrew-parker/">Andrew Parker</a>, Director General of MI5' in html
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ SERIES = "late-stage attack plots disrupted"
 
 
 def figure_ids(html):
-    table = html[html.index('<table class="data figures">'):]
-    return [int(pk) for pk in re.findall(r'<td class="figure"><a href="/statistics/(\d+)/"', table)]
+    table = html[html.index('<table class="data figures'):]
+    return [int(pk) for pk in re.findall(r'<td class="figure" data-label="Figure"><a href="/statistics/(\d+)/"', table)]
 
 
 def test_lists_every_published_figure_newest_briefing_first(client, seeded):

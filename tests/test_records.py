@@ -92,7 +92,7 @@ def test_the_csv_url_column_links_to_the_figure_pages(client, seeded):
 def test_the_explorer_links_each_figure_to_its_page(client, seeded):
     html = client.get("/statistics/").content.decode()
     table = html[html.index('id="all-heading"'):]
-    linked = set(re.findall(r'<td class="figure"><a href="/statistics/(\d+)/"', table))
+    linked = set(re.findall(r'<td class="figure" data-label="Figure"><a href="/statistics/(\d+)/"', table))
     assert linked == {str(pk) for pk in Statistic.objects.published().values_list("pk", flat=True)}
 
 
@@ -168,3 +168,12 @@ def test_speaker_page_query_count_is_fixed(client, seeded, django_assert_num_que
 
 def test_an_unknown_speaker_is_404(client, seeded):
     assert client.get("/speakers/nobody-at-all/").status_code == 404
+
+
+def test_a_draft_briefing_stays_off_its_speakers_page(client, seeded):
+    from briefings.models import Speech
+
+    Speech.objects.filter(slug="annual-threat-update-2024").update(status=Status.DRAFT)
+    text, html = text_of(client.get("/speakers/ken-mccallum/"))
+    assert "Briefings (2)" in text and "annual-threat-update-2024" not in html
+    assert client.get("/statistics/33/").status_code == 404  # its figures have no public page either
