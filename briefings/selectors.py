@@ -424,7 +424,10 @@ def coverage():
     years = sorted(year for year in per_year if year is not None)
     missing = [year for year in range(years[0], years[-1] + 1) if year not in per_year] if years else []
     roles = dict(Source.Role.choices)
-    sources = Source.objects.filter(speech__in=Speech.objects.published()).values_list("role").annotate(n=Count("id")).order_by("-n", "role")
+    sources = (
+        Source.objects.filter(speech__in=Speech.objects.published())
+        .values_list("role").annotate(n=Count("id")).order_by("-n", "role")
+    )
     return Coverage(
         briefings=sum(per_year.values()),
         years=years,
