@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, When
+from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -161,7 +162,8 @@ def statistics_explorer(request):
     points, too_long = _series(statistics)
     series = build_series(points, filter_query)
     measures = (
-        Statistic.objects.published().values_list("measure").annotate(n=Count("*")).order_by("measure")
+        # As people read a list: "MI5 staff" among the m's, not before every lower-case measure.
+        Statistic.objects.published().values_list("measure").annotate(n=Count("*")).order_by(Lower("measure"), "measure")
     )
 
     def page_url(n):
@@ -190,8 +192,25 @@ def statistics_explorer(request):
         "too_long": [(measure, figures, briefings, _measure_url(filter_query, measure)) for measure, figures, briefings
                      in too_long],
         "query": f"?{filter_query.urlencode()}" if filter_query else "",
+        "sort_columns": sort_columns(filter_query, form.cleaned_data.get("sort") or "newest"),
     }
     return render(request, "briefings/statistics.html", context)
+
+
+# A sortable column: its two orders, the first one chosen on the first click.
+SORT_COLUMNS = {"date": ("newest", "oldest"), "figure": ("largest", "smallest")}
+
+
+def sort_columns(query, current):
+    """For each sortable column: the link that sorts by it (or reverses it when it is the
+    sort already) and its aria-sort state ("descending", "ascending" or "none")."""
+    columns = {}
+    for column, (first, second) in SORT_COLUMNS.items():
+        sorted_query = query.copy()
+        sorted_query["sort"] = second if current == first else first
+        state = {first: "descending", second: "ascending"}.get(current, "none")
+        columns[column] = {"url": f"?{sorted_query.urlencode()}", "state": state}
+    return columns
 
 
 def _measure_url(query, measure):

@@ -158,3 +158,33 @@ class TestAtScale:
         assert '<a href="?measure=arrests">Arrests</a>: 130 figures in 130 briefings' in html
         narrowed = client.get("/statistics/?measure=arrests&from=2010").content.decode()
         assert '<figure class="series"' in narrowed
+
+
+def test_the_measure_list_sorts_as_people_read(client, seeded):
+    html = client.get("/statistics/").content.decode()
+    select = html[html.index('id="stat-measure"'):]
+    select = select[:select.index("</select>")]
+    measures = re.findall(r'<option value="([^"]+)"', select)
+    assert measures == sorted(measures, key=str.casefold)
+    assert measures.index("MI5 staff") < measures.index("people killed in terrorist attacks")
+
+
+@pytest.mark.parametrize(
+    "query, date_link, figure_link, states",
+    [
+        ("", "?sort=oldest", "?sort=largest", ["descending", "none"]),
+        ("?country=iran&sort=oldest", "?country=iran&sort=newest", "?country=iran&sort=largest",
+         ["ascending", "none"]),
+        ("?sort=largest", "?sort=newest", "?sort=smallest", ["none", "descending"]),
+    ],
+)
+def test_the_date_and_figure_columns_sort_the_table(client, seeded, query, date_link, figure_link, states):
+    html = client.get(f"/statistics/{query}").content.decode().replace("&amp;", "&")
+    head = html[html.index('<table class="data figures'):]
+    head = head[:head.index("</thead>")]
+    assert re.findall(r'<a class="sort" href="([^"]+)">', head) == [date_link, figure_link]
+    assert re.findall(r'aria-sort="([a-z]+)"', head) == states
+    ids = figure_ids(client.get(f"/statistics/{figure_link}").content.decode())
+    values = [Statistic.objects.get(pk=pk).value for pk in ids]
+    numbered = [v for v in values if v is not None]
+    assert numbered == sorted(numbered, reverse=figure_link.endswith("largest"))
