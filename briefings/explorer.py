@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, When
-from django.db.models.functions import Lower
-from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,10 +21,9 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from . import charts, selectors
-from .forms import ExplorerForm
-from .models import Statistic
+from .forms import ExplorerForm, Filters
+from .models import Attribution
 from .pagecache import cached_page
-from .views import canonical_query, selected_values
 
 FIGURES_PER_PAGE = 100
 SERIES_MAX_POINTS = 24
@@ -55,13 +53,13 @@ def _publishers(points):
     return "; ".join(names)
 
 
-def build_series(statistics, query=None, *, request=None):
+def build_series(statistics, filters=None, *, request=None):
     """Measures that appear in two or more briefings, oldest briefing first, each with its
     chart and the links to share it: the explorer narrowed to the measure (the permalink), the
-    chart as SVG and its data as CSV, all keeping the page's other filters (`query`). Given the
+    chart as SVG and its data as CSV, all keeping the page's other filters (`filters`). Given the
     `request`, the chart's source line ends with the absolute permalink (for downloaded files;
     the page shows the link beside the chart instead)."""
-    query = query if query is not None else QueryDict()
+    filters = filters if filters is not None else Filters()
     by_measure = {}
     for statistic in statistics:
         by_measure.setdefault(statistic.measure, []).append(statistic)
@@ -71,7 +69,7 @@ def build_series(statistics, query=None, *, request=None):
             continue
         points = sorted(points, key=lambda p: (p.speech.date is None, p.speech.date, p.pk))
         units = [unit for unit, _n in Counter(p.unit for p in points if p.unit).most_common()]
-        links = _series_links(query, measure)
+        links = _series_links(filters, measure)
         chart = charts.series_chart(
             f"{measure[:1].upper()}{measure[1:]}, by briefing date", points, unit=" / ".join(units),
             source_line=f"Source: {_publishers(points)}. Chart: Threat Briefings.",
@@ -88,16 +86,12 @@ def build_series(statistics, query=None, *, request=None):
     return sorted(series, key=lambda s: s.measure.casefold())
 
 
-def _series_links(query, measure):
-    narrowed = query.copy()
-    for key in ("page", "sort"):
-        narrowed.pop(key, None)
-    narrowed["measure"] = measure
-    encoded = narrowed.urlencode()
+def _series_links(filters, measure):
+    narrowed = filters.replace(measure=measure)
     return {
-        "permalink": f"{reverse('briefings:statistics')}?{encoded}#series-{slugify(measure)[:60]}",
-        "svg": f"{reverse('briefings:statistics-chart')}?{encoded}",
-        "csv": f"{reverse('briefings:statistics-csv')}?{encoded}",
+        "permalink": narrowed.url(reverse("briefings:statistics")) + f"#series-{slugify(measure)[:60]}",
+        "svg": narrowed.url(reverse("briefings:statistics-chart")),
+        "csv": narrowed.url(reverse("briefings:statistics-csv")),
     }
 
 
@@ -136,63 +130,51 @@ def _series(statistics):
 @require_GET
 @cached_page
 def statistics_explorer(request):
-    query = canonical_query(request.GET, extra=("measure", "sort", "page"))
-    if len(query.urlencode()) < len(request.GET.urlencode()):
-        return HttpResponseRedirect(f"?{query.urlencode()}" if query else request.path)
-    form = ExplorerForm(query)
+    """The figures matching the filters, judged at the figure's level (`threat`, `country`,
+    `whose`, `measure` are the figure's own: selectors.filter_statistics), a page at a time,
+    with the series they form and, beside each filter option, how many figures it would show."""
+    form = ExplorerForm(request.GET)
+    if form.needs_tidying(request.GET):
+        return HttpResponseRedirect(request.path + (f"?{form.tidy_query.urlencode()}" if form.tidy_query else ""))
     options = selectors.filter_options()
     filters = form.filters()
-    speeches = selectors.filter_speeches(categories=options["categories"], **filters)
-    measure = form.cleaned_data.get("measure") or ""
-    statistics = Statistic.objects.published()
-    if speeches.query.where:
-        # Unfiltered, every briefing matches: `speech__in` them all would only slow each query down.
-        statistics = statistics.filter(speech__in=speeches)
-    if measure:
-        statistics = statistics.filter(measure=measure)
-    table = _sorted(statistics.select_related("speech__speaker").defer("speech__summary"), form.cleaned_data.get("sort"))
+    categories = options["categories"]
+    statistics = selectors.filter_statistics(filters, categories=categories)
+    sort = form.cleaned_data.get("sort") or "newest"
+    table = _sorted(statistics.select_related("speech__speaker").defer("speech__summary"), sort)
     paginator = Paginator(table, FIGURES_PER_PAGE, allow_empty_first_page=True)
     number = form.cleaned_data.get("page") or 1
     if number > paginator.num_pages:
         form.add_error("page", f"There is no page {number} of these figures.")
         number = 1
     page = paginator.page(number)
-    filter_query = query.copy()
-    filter_query.pop("page", None)
     points, too_long = _series(statistics)
-    series = build_series(points, filter_query)
-    measures = (
-        # As people read a list: "MI5 staff" among the m's, not before every lower-case measure.
-        Statistic.objects.published().values_list("measure").annotate(n=Count("*")).order_by(Lower("measure"), "measure")
-    )
-
-    def page_url(n):
-        paged = filter_query.copy()
-        if n > 1:
-            paged["page"] = str(n)
-        return f"?{paged.urlencode()}" if paged else request.path
-
+    series = build_series(points, filters)
+    counts = selectors.figure_facet_counts(filters, categories)
+    kept_sort = sort if sort != "newest" else None
     context = {
         "form": form,
+        "filters": filters,
         "options": options,
-        "selected": {
-            **selected_values(query),
-            "measure": measure,
-            "sort": form.cleaned_data.get("sort") or "newest",
+        "facets": {
+            "threat": filters.facet("threat", categories, counts.threats),
+            "country": filters.facet("country", options["countries"], counts.countries),
+            "whose": filters.facet("whose", Attribution.choices, counts.whose),
         },
+        "sort": sort,
         "kinds": form.fields["kind"].choices[1:],
         "sorts": ExplorerForm.SORTS.items(),
-        "measures": list(measures),
+        "measures": counts.measures,
         "statistics": list(page),
         "page": page,
         "figure_count": paginator.count,
-        "next_page_url": page_url(number + 1) if page.has_next() else None,
-        "previous_page_url": page_url(number - 1) if page.has_previous() else None,
+        "next_page_url": filters.url(sort=kept_sort, page=number + 1) if page.has_next() else None,
+        "previous_page_url": filters.url(sort=kept_sort, page=number - 1 if number > 2 else None)
+        if page.has_previous() else None,
         "series": series,
-        "too_long": [(measure, figures, briefings, _measure_url(filter_query, measure)) for measure, figures, briefings
-                     in too_long],
-        "query": f"?{filter_query.urlencode()}" if filter_query else "",
-        "sort_columns": sort_columns(filter_query, form.cleaned_data.get("sort") or "newest"),
+        "too_long": [(measure, figures, briefings, filters.replace(measure=measure).url())
+                     for measure, figures, briefings in too_long],
+        "sort_columns": sort_columns(filters, sort),
     }
     return render(request, "briefings/statistics.html", context)
 
@@ -201,22 +183,15 @@ def statistics_explorer(request):
 SORT_COLUMNS = {"date": ("newest", "oldest"), "figure": ("largest", "smallest")}
 
 
-def sort_columns(query, current):
+def sort_columns(filters, current):
     """For each sortable column: the link that sorts by it (or reverses it when it is the
-    sort already) and its aria-sort state ("descending", "ascending" or "none")."""
+    sort already; newest, the default, leaves `sort` out) and its aria-sort state."""
     columns = {}
     for column, (first, second) in SORT_COLUMNS.items():
-        sorted_query = query.copy()
-        sorted_query["sort"] = second if current == first else first
+        chosen = second if current == first else first
         state = {first: "descending", second: "ascending"}.get(current, "none")
-        columns[column] = {"url": f"?{sorted_query.urlencode()}", "state": state}
+        columns[column] = {"url": filters.url(sort=None if chosen == "newest" else chosen), "state": state}
     return columns
-
-
-def _measure_url(query, measure):
-    narrowed = query.copy()
-    narrowed["measure"] = measure
-    return f"?{narrowed.urlencode()}"
 
 
 @require_GET
@@ -224,25 +199,20 @@ def _measure_url(query, measure):
 def series_chart_svg(request):
     """One measure's chart as a standalone SVG file, for reports: `measure` (required) and the
     explorer's filters. 404 when the measure has no chart under these filters."""
-    form = ExplorerForm(canonical_query(request.GET, extra=("measure",)))
+    form = ExplorerForm(request.GET)
     filters = form.filters()
-    measure = form.cleaned_data.get("measure")
-    if form.errors or not measure:
+    if form.errors or not filters.measure:
         return HttpResponse("Give a valid measure and filters: " + "; ".join(
             f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()) + "\n",
             status=400, content_type="text/plain; charset=utf-8")
-    speeches = selectors.filter_speeches(categories=selectors.filter_options()["categories"], **filters)
-    points = (
-        Statistic.objects.published().filter(measure=measure, speech__in=speeches)
-        .select_related("speech", "source").defer("source__text")[:SERIES_MAX_POINTS + 1]
-    )
-    query = canonical_query(request.GET, extra=("measure",))
-    series = build_series(list(points)[:SERIES_MAX_POINTS], query, request=request)
+    statistics = selectors.filter_statistics(filters, categories=selectors.filter_options()["categories"])
+    points = statistics.select_related("speech", "source").defer("source__text")[:SERIES_MAX_POINTS]
+    series = build_series(points, filters, request=request)
     if not series or series[0].chart is None:
         raise Http404("This measure has no chart under these filters.")
     chosen = series[0]
     svg = render_to_string("briefings/_chart.svg", {"chart": chosen.chart, "chart_id": chosen.chart_id,
                                                     "standalone": True})
     response = HttpResponse('<?xml version="1.0" encoding="UTF-8"?>\n' + svg, content_type="image/svg+xml")
-    response["Content-Disposition"] = f'attachment; filename="threat-briefings-{slugify(measure)[:80]}.svg"'
+    response["Content-Disposition"] = f'attachment; filename="threat-briefings-{slugify(filters.measure)[:80]}.svg"'
     return response

@@ -1,10 +1,14 @@
 """Exports: a JSON API, a CSV of statistics and an Atom feed of briefings.
 
 Each takes the timeline's filter parameters (threat, country, speaker, kind, from, to, q),
-parsed by the timeline's form; the statistics exports also take `measure`. A statistic
-matches when its briefing does. Only published statistics are ever exported. Invalid
-filter values are rejected with 400 (the timeline shows them and ignores them instead, but
-a client of an export would otherwise get data it did not ask for without noticing).
+parsed into a `forms.Filters` value; the statistics exports also take `measure` and `whose`.
+For the briefings API and the feed the filters are the briefing's, as on the timeline; for
+the statistics exports `threat`, `country`, `whose` and `measure` are the figure's own
+(`selectors.filter_statistics`). Only published statistics are ever exported. Invalid
+filter values are rejected with 400, and the message says so (the timeline shows them and
+ignores them instead, but a client of an export would otherwise get data it did not ask for
+without noticing). Repeated values are bounded as everywhere (forms.bound_query); the JSON
+answers list what was dropped under "notices".
 
 Each export runs a fixed number of queries whatever the number of rows: one to validate
 each slug filter used (threat, country, speaker), one for the category list when `threat`
@@ -27,7 +31,7 @@ import datetime
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponseBadRequest, JsonResponse, QueryDict, StreamingHttpResponse
+from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
@@ -50,34 +54,39 @@ CSV_COLUMNS = [
 ]
 
 
-def _form(request, form_class):
-    """The filter form bound to the request's parameters, empty ones dropped as the timeline drops them."""
-    query = QueryDict(mutable=True)
-    for key, values in request.GET.lists():
-        values = [value for value in values if value.strip()]
-        if values:
-            query.setlist(key, values)
-    return form_class(query)
+REJECTED = "Nothing was returned: correct or remove these parameters."
 
 
 def _errors(form):
     return {field: list(messages) for field, messages in form.errors.items()}
 
 
+def _json_errors(form, errors=None):
+    return JsonResponse({"message": REJECTED, "errors": errors or _errors(form)}, status=400)
+
+
 def _plain_errors(form):
     lines = [f"{field}: {message}" for field, messages in _errors(form).items() for message in messages]
     return HttpResponseBadRequest(
-        "Invalid filters:\n" + "\n".join(lines) + "\n", content_type="text/plain; charset=utf-8"
+        "Invalid filters:\n" + "\n".join(lines) + f"\n{REJECTED}\n", content_type="text/plain; charset=utf-8"
     )
 
 
-def _speeches(form):
-    # The category list is only read (one query) when a threat filter has to be expanded.
-    return selectors.filter_speeches(categories=ThreatCategory.objects.all(), **form.filters())
+def _notices(form):
+    return {"notices": form.notices} if form.notices else {}
 
 
-def _statistics(form):
-    return selectors.filter_statistics(_speeches(form), measure=form.cleaned_data["measure"])
+def _categories():
+    # Lazy: the category list is only read (one query) when a threat filter has to be expanded.
+    return ThreatCategory.objects.all()
+
+
+def _speeches(filters):
+    return selectors.filter_speeches(categories=_categories(), **filters.briefing_filters())
+
+
+def _statistics(filters):
+    return selectors.export_statistics(selectors.filter_statistics(filters, categories=_categories()))
 
 
 def _number(value):
@@ -181,11 +190,10 @@ def _paged(request, form, rows):
     if number > paginator.num_pages:
         return None, {"page": [f"There is no page {number}: these results have {paginator.num_pages}."]}
     page = paginator.page(number)
+    filters = form.filters()
 
     def link(n):
-        query = request.GET.copy()
-        query["page"] = str(n)
-        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        return request.build_absolute_uri(filters.url(request.path, page=n))
 
     return page, {
         "count": paginator.count,
@@ -198,14 +206,14 @@ def _paged(request, form, rows):
 @cached_page
 def statistics_json(request):
     """Published statistics matching the filters, a page of API_PAGE_SIZE at a time."""
-    form = _form(request, StatisticFilterForm)
+    form = StatisticFilterForm(request.GET)
     if not form.is_valid():
-        return JsonResponse({"errors": _errors(form)}, status=400)
-    page, paging = _paged(request, form, _statistics(form))
+        return _json_errors(form)
+    page, paging = _paged(request, form, _statistics(form.filters()))
     if page is None:
-        return JsonResponse({"errors": paging}, status=400)
+        return _json_errors(form, paging)
     to_row = StatisticRows(request)
-    return JsonResponse({**paging, "results": [to_row(statistic) for statistic in page]})
+    return JsonResponse({**_notices(form), **paging, "results": [to_row(statistic) for statistic in page]})
 
 
 class _Echo:
@@ -218,21 +226,23 @@ class _Echo:
 @require_GET
 def statistics_csv(request):
     """Every published statistic matching the filters, streamed row by row."""
-    form = _form(request, StatisticFilterForm)
+    form = StatisticFilterForm(request.GET)
     if not form.is_valid():
         return _plain_errors(form)
     writer = csv.DictWriter(_Echo(), fieldnames=CSV_COLUMNS)
     to_row = StatisticRows(request)
+    filters = form.filters()
+    statistics = _statistics(filters)
 
     def lines():
         yield writer.writerow(dict(zip(CSV_COLUMNS, CSV_COLUMNS, strict=True)))
-        for statistic in _statistics(form).iterator(chunk_size=2000):
+        for statistic in statistics.iterator(chunk_size=2000):
             yield writer.writerow(csv_row(to_row(statistic)))
 
     return StreamingHttpResponse(
         lines(),
         content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{csv_filename(form)}"'},
+        headers={"Content-Disposition": f'attachment; filename="{csv_filename(filters)}"'},
     )
 
 
@@ -240,11 +250,11 @@ def statistics_csv(request):
 @cached_page
 def briefings_json(request):
     """Briefings matching the filters, a page of API_PAGE_SIZE at a time."""
-    form = _form(request, TimelineFilterForm)
+    form = TimelineFilterForm(request.GET)
     if not form.is_valid():
-        return JsonResponse({"errors": _errors(form)}, status=400)
+        return _json_errors(form)
     speeches = (
-        _speeches(form)
+        _speeches(form.filters())
         .select_related("speaker")
         .prefetch_related("threats", "countries")
         .annotate(published_statistics=Count("statistics", filter=Q(statistics__status=Status.PUBLISHED)))
@@ -253,48 +263,16 @@ def briefings_json(request):
     )
     page, paging = _paged(request, form, speeches)
     if page is None:
-        return JsonResponse({"errors": paging}, status=400)
-    return JsonResponse({**paging, "results": [briefing_data(request, speech) for speech in page]})
+        return _json_errors(form, paging)
+    return JsonResponse({**_notices(form), **paging,
+                         "results": [briefing_data(request, speech) for speech in page]})
 
 
-def csv_filename(form):
-    """What the file holds, e.g. "threat-briefings-figures-late-stage-attack-plots-disrupted-iran-2018-to-2023.csv";
+def csv_filename(filters):
+    """What the file holds, e.g. "threat-briefings-figures-iran-2018-to-2023-late-stage-attack-plots-disrupted.csv";
     "threat-briefings-figures-all.csv" unfiltered."""
-    described = " ".join(part for part in (form.cleaned_data.get("measure"), describe_filters(form)) if part)
-    words = slugify(described.replace("–", " to "))
+    words = slugify(filters.describe().replace("–", " to "))
     return f"threat-briefings-figures-{words[:100].strip('-') or 'all'}.csv"
-
-
-def describe_filters(form):
-    """The active filters in words, e.g. "Terrorism, Iran or China, Ken McCallum, 2018–2023"."""
-    data = form.cleaned_data
-    year_from, year_to = data["from"], data["to"]
-    if year_from and year_to:
-        years = f"{year_from}–{year_to}"
-    elif year_from:
-        years = f"from {year_from}"
-    elif year_to:
-        years = f"to {year_to}"
-    else:
-        years = ""
-    parts = [
-        " or ".join(category.name for category in data["threat"]),
-        " or ".join(country.name for country in data["country"]),
-        data["speaker"].name if data["speaker"] else "",
-        Speech.Kind(data["kind"]).label if data["kind"] else "",
-        years,
-        f"“{data['q']}”" if data["q"] else "",
-    ]
-    return ", ".join(part for part in parts if part)
-
-
-def _query_string(form):
-    """The form's own parameters as "?…" (unknown ones left out), or "" when there are none."""
-    query = QueryDict(mutable=True)
-    for name in form.fields:
-        if values := form.data.getlist(name):
-            query.setlist(name, values)
-    return f"?{query.urlencode()}" if query else ""
 
 
 class BriefingFeed(Feed):
@@ -308,22 +286,22 @@ class BriefingFeed(Feed):
     feed_type = Atom1Feed
     subtitle = "What MI5's Directors General said about threats."
 
-    def get_object(self, request, form):
+    def get_object(self, request, filters):
         # The view has already validated the filters; Feed hands its keyword arguments on to here.
-        return form
+        return filters
 
-    def title(self, form):
-        description = describe_filters(form)
+    def title(self, filters):
+        description = filters.describe()
         return f"{SITE_NAME}: {description}" if description else SITE_NAME
 
-    def link(self, form):
-        return reverse("briefings:timeline") + _query_string(form)
+    def link(self, filters):
+        return filters.url()
 
-    def feed_url(self, form):
-        return reverse("briefings:feed") + _query_string(form)
+    def feed_url(self, filters):
+        return filters.url(reverse("briefings:feed"))
 
-    def items(self, form):
-        return _speeches(form).filter(date__isnull=False).select_related("speaker")[:FEED_ITEMS]
+    def items(self, filters):
+        return _speeches(filters).filter(date__isnull=False).select_related("speaker")[:FEED_ITEMS]
 
     def item_title(self, speech):
         # Atom titles are plain text; the base class escapes them once more for RSS's sake.
@@ -349,7 +327,7 @@ class BriefingFeed(Feed):
 @require_GET
 @cached_page
 def feed(request):
-    form = _form(request, TimelineFilterForm)
+    form = TimelineFilterForm(request.GET)
     if not form.is_valid():
         return _plain_errors(form)
-    return BriefingFeed()(request, form=form)
+    return BriefingFeed()(request, filters=form.filters())

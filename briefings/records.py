@@ -23,6 +23,11 @@ def _published_statistic(pk):
     )
 
 
+def _figure_rows():
+    """Published figures for a list of links: each with its briefing, long texts left out."""
+    return Statistic.objects.published().select_related("speech").defer("speech__summary", "quote", "note")
+
+
 def _statistic_json(request, statistic):
     countries = [country.slug for country in statistic.countries.all()]
     return statistic_data(statistic, countries, url=request.build_absolute_uri(statistic.get_absolute_url()))
@@ -46,14 +51,7 @@ def statistic_detail(request, pk):
                            label="in the briefing", title="This sentence in the full text of the briefing",
                            css="hl-stat"),
     )
-    others = (
-        Statistic.objects.published()
-        .filter(measure=statistic.measure)
-        .exclude(pk=statistic.pk)
-        .select_related("speech")
-        .defer("speech__summary", "quote", "note")
-        .order_by("speech__date", "pk")
-    )
+    others = _figure_rows().filter(measure=statistic.measure).exclude(pk=statistic.pk).order_by("speech__date", "pk")
     context = {
         "statistic": statistic,
         "speech": speech,
@@ -92,14 +90,10 @@ def speaker_detail(request, slug):
     """One speaker: role and years in office as far as the documents say, their briefings and
     their published figures. Three queries: the speaker, their briefings, their figures."""
     speaker = get_object_or_404(Speaker, slug=slug)
-    speeches = list(speaker.speeches.published().only("slug", "title", "date", "date_inferred", "date_basis", "kind", "speaker"))
-    statistics = list(
-        Statistic.objects.published()
-        .filter(speech__speaker=speaker)
-        .select_related("speech")
-        .defer("speech__summary", "quote", "note")
-        .order_by("-speech__date", "pk")
+    speeches = list(
+        speaker.speeches.published().only("slug", "title", "date", "date_inferred", "date_basis", "kind", "speaker")
     )
+    statistics = list(_figure_rows().filter(speech__speaker=speaker).order_by("-speech__date", "pk"))
     context = {
         "speaker": speaker,
         "speeches": speeches,

@@ -11,7 +11,6 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import (
     Aggregate,
     BigAutoField,
@@ -27,7 +26,7 @@ from django.db.models import (
     Q,
     Subquery,
 )
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import Coalesce, ExtractYear, Lower
 
 from .models import Assessment, Country, Source, Speaker, Speech, Statistic, Status, ThreatCategory
 from .search import highlight, matching_paragraphs, paragraph_matches
@@ -355,19 +354,68 @@ class JoinedIds(Aggregate):
         )
 
 
-def filter_statistics(speeches, *, measure=""):
-    """Published statistics of the given briefings (optionally of one measure), newest
-    briefing first, undated last, then in curation order: one query whatever the number of
-    rows, so it can be streamed. Each row carries its briefing, speaker, threat and source
-    (without the source's long text) and `country_ids`, its countries' ids joined by commas
-    (a subquery, not a prefetch, which would cost a query per chunk when streaming)."""
+def filter_statistics(filters, *, categories):
+    """Published figures matching `filters` (a forms.Filters), judged at the figure's level:
+    `threats` match the figure's own threat (a parent includes its children), `countries` its
+    own countries, `whose` its attribution, `measure` its measure; speaker, kind, years and
+    `q` are the briefing's. `categories`: as for filter_speeches (read only for `threats`)."""
     statistics = Statistic.objects.published()
-    if speeches.query.where or connection.vendor != "postgresql":
-        # Unfiltered, every briefing matches: on PostgreSQL `speech__in` them all would only slow the
-        # query down (measured; SQLite's planner does better with it).
+    speeches = filter_speeches(categories=categories, **{**filters.briefing_filters(), "threats": (), "countries": ()})
+    if speeches.query.where:
+        # Unfiltered, every briefing matches: `speech__in` them all would only slow each query down.
         statistics = statistics.filter(speech__in=speeches)
-    if measure:
-        statistics = statistics.filter(measure=measure)
+    if filters.threats:
+        statistics = statistics.filter(threat__in=expand_threats(filters.threats, categories))
+    if filters.countries:
+        statistics = statistics.filter(
+            Exists(Statistic.countries.through.objects.filter(statistic=OuterRef("pk"), country__in=filters.countries))
+        )
+    if filters.whose:
+        statistics = statistics.filter(attribution__in=filters.whose)
+    if filters.measure:
+        statistics = statistics.filter(measure=filters.measure)
+    return statistics
+
+
+@dataclass
+class FigureCounts:
+    """How many figures each option of the statistics facets would show (counts of figures,
+    not briefings), each applying the other active filters."""
+
+    threats: dict
+    countries: dict
+    whose: dict
+    measures: list  # [(measure, figures)] in alphabetical order
+
+
+def figure_facet_counts(filters, categories):
+    """FigureCounts in four aggregate queries. A figure has one threat, so a parent's count is
+    its own figures plus its children's."""
+
+    def others(name):
+        return filter_statistics(filters.without(name), categories=categories).order_by()
+
+    direct = dict(others("threat").values_list("threat_id").annotate(n=Count("id")))
+    threats = {category.pk: direct.get(category.pk, 0) for category in categories}
+    for category in categories:
+        if category.parent_id in threats:
+            threats[category.parent_id] += direct.get(category.pk, 0)
+    countries = dict(
+        Statistic.countries.through.objects.filter(statistic__in=others("country"))
+        .values_list("country_id").annotate(n=Count("statistic_id")).order_by()
+    )
+    whose = dict(others("whose").values_list("attribution").annotate(n=Count("id")))
+    # As people read a list: "MI5 staff" among the m's, not before every lower-case measure.
+    measures = list(others("measure").values_list("measure").annotate(n=Count("id")).order_by(Lower("measure"), "measure"))
+    return FigureCounts(threats=threats, countries=countries, whose=whose, measures=measures)
+
+
+def export_statistics(statistics):
+    """The figures in export order, newest briefing first, undated last, then in curation
+    order: one query whatever the number of rows, so it can be streamed. Each row carries its
+    briefing, speaker, threat and source (without the source's long text) and `country_ids`,
+    its countries' ids joined by commas (a subquery, not a prefetch, which would cost a query
+    per chunk when streaming)."""
     country_ids = (
         Statistic.countries.through.objects.filter(statistic=OuterRef("pk"))
         .order_by()

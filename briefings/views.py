@@ -1,83 +1,22 @@
 from dataclasses import dataclass
 
 from django.db.models import F, Q
-from django.http import HttpResponseRedirect, QueryDict
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.html import escape
-from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_GET
 
 from . import passages, selectors
-from .forms import TimelineFilterForm
+from .forms import Filters, TimelineFilterForm
 from .models import Assessment, Attribution, Source, Speech, Statistic, Status
 from .pagecache import cached_page
 
 PAGE_SIZE = 10  # briefings a timeline page holds, about: whole years where they fit
 HEADLINE_STATISTICS = 3
 KEY_ASSESSMENTS = 3
-
-FILTER_LABELS = {"threat": "Threat", "country": "Country", "speaker": "Speaker", "kind": "Kind",
-                 "from": "From", "to": "To", "q": "Search"}
-
-
-def canonical_query(query, extra=()):
-    """The known parameters without empty values, in a fixed order."""
-    canonical = QueryDict(mutable=True)
-    for key in [*FILTER_LABELS, *extra]:
-        values = [value for value in query.getlist(key) if value.strip()]
-        if values:
-            canonical.setlist(key, values)
-    return canonical
-
-
-def selected_values(query):
-    """The filter values a filter form shows as chosen, from the canonical query."""
-    return {
-        "threat": set(query.getlist("threat")),
-        "country": set(query.getlist("country")),
-        "speaker": query.get("speaker", ""),
-        "kind": query.get("kind", ""),
-        "from": query.get("from", ""),
-        "to": query.get("to", ""),
-    }
-
-
-@dataclass
-class Chip:
-    label: str
-    value: str
-    remaining: QueryDict  # the query without this value
-
-    @property
-    def remove_url(self):
-        return _url(self.remaining)
-
-
-def active_chips(query, options):
-    """One chip per active filter value, each with a link that removes just that value."""
-    names = {
-        "threat": {c.slug: c.name for c in options["categories"]},
-        "country": {c.slug: c.name for c in options["countries"]},
-        "speaker": {s.slug: s.name for s in options["speakers"]},
-        "kind": dict(Speech.Kind.choices),
-    }
-    chips = []
-    for key, label in FILTER_LABELS.items():
-        for value in query.getlist(key):
-            remaining = query.copy()
-            remaining.setlist(key, [v for v in query.getlist(key) if v != value])
-            shown = names.get(key, {}).get(value, value)
-            chips.append(Chip(label=label, value=shown, remaining=remaining))
-    return chips
-
-
-def _url(query):
-    encoded = query.urlencode()
-    return f"?{encoded}" if encoded else reverse("briefings:timeline")
 
 
 def _matches(item, threat_ids, country_ids):
@@ -89,13 +28,11 @@ def _matches(item, threat_ids, country_ids):
 
 
 def _highlights(items, threat_ids, country_ids, limit):
-    """Items about the active threat and country filters first; a reporter's own
-    background facts last, since they are not what the speaker said."""
-
-    def rank(item):
-        return (not _matches(item, threat_ids, country_ids), item.attribution == Attribution.BACKGROUND)
-
-    return sorted(items, key=rank)[:limit]
+    """Items about the active threat and country filters first. A reporter's own background
+    facts are never among them: they are not what the speaker said (the briefing page lists
+    them apart)."""
+    said = [item for item in items if item.attribution != Attribution.BACKGROUND]
+    return sorted(said, key=lambda item: not _matches(item, threat_ids, country_ids))[:limit]
 
 
 @dataclass
@@ -149,33 +86,20 @@ def _group_by_year(speeches, threat_ids, country_ids, passages, *, counts, offse
     ]
 
 
-def _least_restrictive_removal(chips, categories):
-    """When nothing matches: the single filter value whose removal brings back the most
-    briefings (one count query per active filter value, only on this empty-result path)."""
+def _least_restrictive_removal(filters, categories, matched_ids):
+    """When nothing matches: the filter (one parameter, all its values) whose removal brings
+    back the most briefings, as (chip, count). Several values of one parameter mean OR, so
+    dropping one of them never brings more back: one count query per active parameter, at most
+    len(forms.PARAMETERS), only on this empty-result path."""
     best = None
-    for chip in chips:
-        filters = TimelineFilterForm(chip.remaining).filters()
-        count = selectors.filter_speeches(categories=categories, **filters).count()
+    for name in filters.active:
+        remaining = filters.without(name)
+        count = selectors.filter_speeches(
+            categories=categories, matched_ids=matched_ids if remaining.q else None, **remaining.briefing_filters()
+        ).count()
         if count and (best is None or count > best[1]):
-            best = (chip, count)
+            best = (filters.chip_for(name), count)
     return best
-
-
-def _export_links(query):
-    """The feed and downloads of exactly what the page shows."""
-    suffix = f"?{query.urlencode()}" if query else ""
-    return {
-        name.replace("-", "_"): reverse(f"briefings:{name}") + suffix
-        for name in ("feed", "statistics-csv", "api-statistics", "api-briefings")
-    }
-
-
-def _page_url(request, query, number):
-    paged = query.copy()
-    if number > 1:
-        paged["page"] = str(number)
-    encoded = paged.urlencode()
-    return request.path + (f"?{encoded}" if encoded else "")
 
 
 @require_GET
@@ -186,25 +110,21 @@ def timeline(request):
     place by htmx when the link scrolls into view. Facet counts, the change-over-time matrix
     and the year digests are aggregates over every matching briefing, in a fixed number of
     queries, so nothing grows with the number of briefings."""
-    query = canonical_query(request.GET, extra=("page",))
-    if not request.htmx and len(query.urlencode()) < len(request.GET.urlencode()):
+    form = TimelineFilterForm(request.GET)
+    if not request.htmx and form.needs_tidying(request.GET):
         # A plain form submission sends empty fields too; the address bar shows only real filters.
-        return HttpResponseRedirect(_url(query))
-    filter_query = query.copy()
-    filter_query.pop("page", None)
-
-    form = TimelineFilterForm(query)
+        return HttpResponseRedirect(request.path + (f"?{form.tidy_query.urlencode()}" if form.tidy_query else ""))
     options = selectors.filter_options()
     filters = form.filters()
     categories = options["categories"]
     # The text search runs once, in one query; every query below filters by the ids it found.
-    matched_ids = selectors.matching_speech_ids(filters["q"]) if filters["q"] else None
-    matching = selectors.filter_speeches(categories=categories, matched_ids=matched_ids, **filters)
-    threat_ids = selectors.expand_threats(filters["threats"], categories) if filters["threats"] else set()
-    country_ids = {country.pk for country in filters["countries"]}
+    matched_ids = selectors.matching_speech_ids(filters.q) if filters.q else None
+    matching = selectors.filter_speeches(categories=categories, matched_ids=matched_ids, **filters.briefing_filters())
+    threat_ids = selectors.expand_threats(filters.threats, categories) if filters.threats else set()
+    country_ids = {country.pk for country in filters.countries}
 
-    counts = selectors.year_counts(matching)
-    pages = selectors.plan_pages(counts, PAGE_SIZE)
+    counts_by_year = selectors.year_counts(matching)
+    pages = selectors.plan_pages(counts_by_year, PAGE_SIZE)
     page = form.cleaned_data.get("page") or 1
     if page > len(pages):
         form.add_error("page", f"There is no page {page} of these briefings.")
@@ -212,17 +132,18 @@ def timeline(request):
     offset, limit = pages[page - 1]
     speeches = list(selectors.timeline_speeches(matching)[offset:offset + limit])
     # Search shows where each briefing matched (one more query, only when searching).
-    passages = selectors.matching_passages(filters["q"], [s.pk for s in speeches]) if filters["q"] and speeches else {}
+    passages = selectors.matching_passages(filters.q, [s.pk for s in speeches]) if filters.q and speeches else {}
     page_years = list(dict.fromkeys(s.date.year if s.date else None for s in speeches))
     weights = selectors.year_threat_weights(matching, page_years) if speeches else {}
     context = {
         "form": form,
-        "groups": _group_by_year(speeches, threat_ids, country_ids, passages, counts=counts, offset=offset,
+        "filters": filters,
+        "groups": _group_by_year(speeches, threat_ids, country_ids, passages, counts=counts_by_year, offset=offset,
                                  weights=weights, categories=categories),
         "page": page,
         "page_count": len(pages),
-        "next_page_url": _page_url(request, filter_query, page + 1) if page < len(pages) else None,
-        "previous_page_url": _page_url(request, filter_query, page - 1) if page > 1 else None,
+        "next_page_url": filters.url(page=page + 1) if page < len(pages) else None,
+        "previous_page_url": filters.url(page=page - 1 if page > 2 else None) if page > 1 else None,
     }
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request and page > 1:
         # The "Older briefings" link scrolled into view: just the next years, in place of the link.
@@ -231,27 +152,28 @@ def timeline(request):
         return response
 
     years, matrix_rows = selectors.change_over_time(
-        matching, categories=categories, threat_ids=threat_ids, countries=filters["countries"]
+        matching, categories=categories, threat_ids=threat_ids, countries=filters.countries
     )
-    chips = active_chips(filter_query, options)
+    counts = selectors.facet_counts(filters.briefing_filters(), categories, matched_ids)
     context |= {
         "options": options,
-        "kinds": Speech.Kind.choices,
-        "selected": selected_values(query),
-        "counts": selectors.facet_counts(filters, categories, matched_ids),
-        "result_count": sum(count for _year, count in counts),
-        "chips": chips,
+        "facets": {
+            "threat": filters.facet("threat", categories, counts.threats),
+            "country": filters.facet("country", options["countries"], counts.countries),
+            "speaker": filters.facet("speaker", options["speakers"], counts.speakers),
+            "kind": filters.facet("kind", Speech.Kind.choices, counts.kinds),
+        },
+        "result_count": sum(count for _year, count in counts_by_year),
         "matrix_years": years,
-        "matrix_rows": _matrix_links(matrix_rows, years, filter_query),
-        "suggestion": _least_restrictive_removal(chips, categories) if not speeches and chips else None,
-        "exports": _export_links(filter_query),
+        "matrix_rows": _matrix_links(matrix_rows, years, filters),
+        "suggestion": _least_restrictive_removal(filters, categories, matched_ids) if not speeches and filters else None,
     }
-    context["page_title"] = page_title(chips)
+    context["page_title"] = page_title(filters.chips)
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         # The filter form asked: send the results and the new facet counts, not the page.
         response = render(request, "briefings/timeline.html#htmx-response", context)
         # The canonical address; static/js/timeline.js turns the push into a replace while typing.
-        response["HX-Push-Url"] = request.path + (f"?{filter_query.urlencode()}" if filter_query else "")
+        response["HX-Push-Url"] = filters.url()
     else:
         context["coverage"] = selectors.coverage()
         response = render(request, "briefings/timeline.html", context)
@@ -266,19 +188,15 @@ def page_title(chips):
     return f"{', '.join(chip.value for chip in chips)} · Briefings · Threat Briefings"
 
 
-def _matrix_links(rows, years, query):
+def _matrix_links(rows, years, filters):
     """Give each crowded cell its count, trend tally and a link to the timeline of that threat
-    and year (the canonical query: the cell's threat and years in place of any chosen). Built
-    here, from query strings encoded once, rather than in the template: at 37 years by nine
-    threats the template engine spent most of the page's time on these few hundred cells."""
-    kept = lambda keys: urlencode([(k, v) for k in keys for v in query.getlist(k)])  # noqa: E731
-    middle, tail = kept(["country", "speaker", "kind"]), kept(["q"])
+    and year (the cell's threat and year in place of any chosen). Built here rather than in the
+    template: at 37 years by nine threats the template engine spent most of the page's time on
+    these few hundred cells."""
     for category, cells in rows:
-        threat = urlencode({"threat": category.slug})
         for year, cell in zip(years, cells, strict=True):
             if cell.crowded:
-                parts = [threat, middle, f"from={year}&to={year}", tail]
-                cell.url = "?" + "&".join(part for part in parts if part)
+                cell.url = filters.replace(threats=(category,), year_from=year, year_to=year).url()
                 cell.html = mark_safe(
                     f'<a class="judgement-count" href="{escape(cell.url)}">{cell.total:d} judgements</a> '
                     f'<span class="trend-counts"><span class="trend-rising" title="rising">▲{cell.trends["rising"]:d}'
@@ -367,15 +285,10 @@ def briefing_page(request, slug, preview=False):
     previous = neighbours.filter(earlier).order_by(F("date").desc(nulls_first=True), "-title", "-pk").first()
     following = neighbours.filter(later).order_by(F("date").asc(nulls_last=True), "title", "pk").first()
 
-    timeline_url = reverse("briefings:timeline")
     context = {
         "speech": speech,
-        "threat_links": [
-            (threat, f"{timeline_url}?{urlencode({'threat': threat.slug})}") for threat in speech.threats.all()
-        ],
-        "country_links": [
-            (country, f"{timeline_url}?{urlencode({'country': country.slug})}") for country in speech.countries.all()
-        ],
+        "threat_links": [(threat, Filters(threats=(threat,)).url()) for threat in speech.threats.all()],
+        "country_links": [(country, Filters(countries=(country,)).url()) for country in speech.countries.all()],
         "previous": previous,
         "next": following,
         "sources": sources,
@@ -388,6 +301,9 @@ def briefing_page(request, slug, preview=False):
             if source is not shown
         ],
         "statistics": statistics,
+        # A reporter's background is listed apart, under its own heading: not the speaker's figures.
+        "figures": [statistic for statistic in statistics if statistic.attribution != Attribution.BACKGROUND],
+        "background": [statistic for statistic in statistics if statistic.attribution == Attribution.BACKGROUND],
         "assessments": assessments,
         "not_highlighted": sum(not item.highlighted for item in [*statistics, *assessments]),
         "preview": preview,

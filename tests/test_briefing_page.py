@@ -266,6 +266,19 @@ def test_the_reporters_background_is_marked_on_each_figure(client, seeded):
     assert "The speaker's own words" in page.by_id("figure-25").text
 
 
+def test_background_facts_are_listed_apart_under_their_own_heading(client, seeded):
+    html = get(client, "bbc-radio-interview-2021-09")
+    figures = html[html.index('id="figures-heading"'):html.index('id="background-heading"')]
+    background = html[html.index('id="background-heading"'):html.index('id="text-heading"')]
+    assert re.findall(r'<li id="figure-(\d+)">', figures) == ["25"]
+    assert re.findall(r'<li id="figure-(\d+)">', background) == ["26", "27", "28"]
+    assert "Background given by the reporter" in background
+
+
+def test_a_briefing_without_background_has_no_background_heading(client, seeded):
+    assert 'id="background-heading"' not in get(client, "annual-threat-update-2021")
+
+
 # ---------------------------------------------------------------- figures: details and citations
 
 

@@ -98,22 +98,22 @@ def test_the_explorer_chart_is_accessible_svg_without_links_or_styles(client, se
 
 @pytest.mark.django_db
 def test_the_chart_downloads_as_svg_and_its_data_as_csv_with_a_permalink(client, seeded):
-    html = client.get("/statistics/?country=iran").content.decode()
+    html = client.get("/statistics/?speaker=ken-mccallum").content.decode()
     figure_html = html[html.index('id="series-late-stage-attack-plots-disrupted"'):]
     found = re.findall(r'<a href="([^"]+)"[^>]*>(permalink|chart \(SVG\)|data \(CSV\))', figure_html)[:3]
     links = {name: url for url, name in found}
     svg_url, csv_url = links["chart (SVG)"].replace("&amp;", "&"), links["data (CSV)"].replace("&amp;", "&")
     assert links["permalink"].replace("&amp;", "&") == (
-        "/statistics/?country=iran&measure=late-stage+attack+plots+disrupted#series-late-stage-attack-plots-disrupted")
+        "/statistics/?speaker=ken-mccallum&measure=late-stage+attack+plots+disrupted#series-late-stage-attack-plots-disrupted")
 
     response = client.get(svg_url)
     assert response["Content-Type"] == "image/svg+xml"
     assert 'filename="threat-briefings-late-stage-attack-plots-disrupted.svg"' in response["Content-Disposition"]
     body = response.content.decode()
     assert body.startswith('<?xml version="1.0" encoding="UTF-8"?>') and 'xmlns="http://www.w3.org/2000/svg"' in body
-    # Iran's briefings (2021 and 2024) only: the filters travel with the download.
+    # Ken McCallum's briefings (2021 and 2024) only: the filters travel with the download.
     assert re.findall(r'font-weight="700" fill="#1b1f24">([^<]+)<', body) == ["29", "43"]
-    assert "country=iran" in body  # the permalink in the source line
+    assert "speaker=ken-mccallum" in body  # the permalink in the source line
 
     rows = b"".join(client.get(csv_url).streaming_content).decode().splitlines()
     assert len(rows) == 3 and all(SERIES in row for row in rows[1:])

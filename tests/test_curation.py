@@ -1,6 +1,8 @@
 """The curated fixture is built from the documents and every quote stands in them."""
 
+import hashlib
 import json
+import re
 import textwrap
 
 import pytest
@@ -11,7 +13,6 @@ from briefings.curation import CurationError, build_fixture
 from briefings.models import Assessment, Source, Statistic, normalise_whitespace, quote_in_text
 
 CURATION = settings.FIXTURES_DIR / "curation.toml"
-SEEDS = settings.BASE_DIR.parent / "shared" / "seeds"
 
 
 def test_committed_fixture_is_what_the_curation_builds():
@@ -20,14 +21,17 @@ def test_committed_fixture_is_what_the_curation_builds():
     assert build_fixture(CURATION, settings.DOCUMENTS_DIR) == committed
 
 
-def test_documents_are_byte_for_byte_copies_of_the_seeds():
-    if not SEEDS.exists():
-        pytest.fail(f"The seed documents are expected beside the checkout, at {SEEDS}")
+def test_documents_are_the_recorded_copies_of_the_seeds():
+    """SOURCES.md records each document's SHA-256, taken from its seed file: the copies here
+    must still be those bytes. Nothing outside the repository is read, so a fresh clone passes."""
     table = (settings.DOCUMENTS_DIR / "SOURCES.md").read_text(encoding="utf-8")
-    pairs = [line.split("|")[1:3] for line in table.splitlines() if line.startswith("| ") and ".txt" in line]
-    assert len(pairs) == 5
-    for ours, seed in pairs:
-        assert (settings.DOCUMENTS_DIR / ours.strip()).read_bytes() == (SEEDS / seed.strip()).read_bytes()
+    rows = [[cell.strip() for cell in line.split("|")[1:4]] for line in table.splitlines()
+            if line.startswith("| ") and ".txt" in line]
+    assert len(rows) == 5
+    assert {ours for ours, _seed, _sum in rows} == {path.name for path in settings.DOCUMENTS_DIR.glob("*.txt")}
+    for ours, _seed, recorded in rows:
+        assert re.fullmatch(r"[0-9a-f]{64}", recorded), ours
+        assert hashlib.sha256((settings.DOCUMENTS_DIR / ours).read_bytes()).hexdigest() == recorded, ours
 
 
 @pytest.mark.django_db

@@ -93,15 +93,16 @@ def test_active_filters_are_chips_with_remove_links_and_clear_all(client, seeded
     html = client.get("/?threat=cyber&country=iran&country=china").content.decode()
     assert "Country: <strong>Iran</strong>" in html
     assert "Threat: <strong>Cyber</strong>" in html
-    assert 'href="?threat=cyber&amp;country=china" aria-label="Remove filter Country: Iran"' in html
-    assert 'href="?country=iran&amp;country=china" aria-label="Remove filter Threat: Cyber"' in html
+    assert 'href="/?threat=cyber&amp;country=china" aria-label="Remove filter Country: Iran"' in html
+    # Values stand in the canonical order (by name), whatever order the URL gave them in.
+    assert 'href="/?country=china&amp;country=iran" aria-label="Remove filter Threat: Cyber"' in html
     assert '<a class="clear-all" href="/">' in html
 
 
 def test_empty_parameters_are_dropped_from_the_url(client, seeded):
     response = client.get("/?q=&country=iran&kind=&from=&to=&speaker=")
     assert response.status_code == 302
-    assert response["Location"] == "?country=iran"
+    assert response["Location"] == "/?country=iran"
     assert client.get("/?q=&kind=")["Location"] == "/"
 
 
@@ -174,13 +175,13 @@ class TestBadInput:
     @pytest.mark.parametrize(
         "query, message, still_shown",
         [
-            ("country=narnia", "There is no country “narnia”, so this filter was ignored.", ALL_SLUGS),
+            ("country=narnia", "There is no country “narnia”. This filter was ignored.", ALL_SLUGS),
             ("threat=../../etc", "There is no threat category “../../etc”", ALL_SLUGS),
             ("speaker=nobody", "There is no such speaker", ALL_SLUGS),
             ("kind=podcast", "“podcast” is not a kind of briefing", ALL_SLUGS),
             ("from=abc", "Enter a year such as 2021", ALL_SLUGS),
             ("from=99999999999999999999", "Enter a year up to 2100", ALL_SLUGS),
-            ("from=2024&to=2017", "“To” (2017) is before “from” (2024), so the year range was ignored.", ALL_SLUGS),
+            ("from=2024&to=2017", "“To” (2017) is before “from” (2024). The year range was ignored.", ALL_SLUGS),
             ("q=" + "x" * 5000, "Search text can be at most 200 characters (this has 5000)", ALL_SLUGS),
             ("page=abc", "Enter a page number such as 2. The first page is shown.", ALL_SLUGS),
             ("page=0", "Pages are numbered from 1. The first page is shown.", ALL_SLUGS),
@@ -206,7 +207,7 @@ class TestBadInput:
 
     def test_unknown_parameters_are_dropped_from_the_url(self, client, seeded):
         response = client.get("/?colour=blue&country=iran&sort=-1")
-        assert response["Location"] == "?country=iran"
+        assert response["Location"] == "/?country=iran"
         assert len(shown_slugs(client.get(response["Location"]))) == 2
 
     def test_post_is_not_allowed(self, client, seeded):
@@ -218,7 +219,7 @@ def test_no_match_offers_to_remove_the_most_restrictive_filter(client, seeded):
     assert "No briefings match these filters" in html
     # Dropping the speaker brings back the 2021 update; dropping Somalia brings back Parker's two.
     assert "Removing <strong>Country: Somalia</strong> would show 2 briefings." in html
-    assert 'href="?speaker=andrew-parker">Remove that filter</a>' in html
+    assert 'href="/?speaker=andrew-parker">Remove that filter</a>' in html
 
 
 @pytest.mark.parametrize("size", [3, 60])
@@ -362,7 +363,7 @@ def test_a_crowded_matrix_cell_counts_its_judgements_and_links_to_them(client, d
     html = client.get("/").content.decode()
     matrix = html[html.index('<table class="matrix">'):html.index("</table>")]
     assert re.findall(r"Judgement (\w+)\.", matrix) == ["2021"]
-    assert '<a class="judgement-count" href="?threat=spies&amp;from=2020&amp;to=2020">5 judgements</a>' in matrix
+    assert '<a class="judgement-count" href="/?threat=spies&amp;from=2020&amp;to=2020">5 judgements</a>' in matrix
     assert "▲2</span>" in matrix and "▶1</span>" in matrix and "▼1</span>" in matrix
 
 
@@ -383,3 +384,18 @@ def test_plan_pages(counts, pages):
     from briefings.selectors import plan_pages
 
     assert plan_pages(counts, 20) == pages
+
+
+def card_figures(html, slug):
+    card = html[html.index(f'<h3><a href="/briefings/{slug}/">'):]
+    card = card[:card.index("</article>")]
+    return re.findall(r'<dt><a href="/briefings/[^"]+#stat-(\d+)">', card)
+
+
+def test_a_reporters_background_is_never_a_headline_figure(client, seeded):
+    """The 2021 interview's figures: 25 is MI5's ("thousands" of lives saved); 26-28 (52 killed,
+    700 injured on 7/7, 23 at Manchester) are the reporter's background."""
+    assert card_figures(client.get("/").content.decode(), "bbc-radio-interview-2021-09") == ["25"]
+    # Not even when a filter is about them: they are about Islamist terrorism.
+    html = client.get("/?threat=islamist-terrorism").content.decode()
+    assert card_figures(html, "bbc-radio-interview-2021-09") == ["25"]
