@@ -221,7 +221,8 @@ class CuratedAdmin(PublishActions, SimpleHistoryAdmin):
 
 @admin.register(Statistic)
 class StatisticAdmin(CuratedAdmin):
-    list_display = ["measure", "value_text", "speech_date", "speaker", "threat", "status", "seen_version"]
+    # Status second: at 1280 px the long measures push later columns out of view.
+    list_display = ["measure", "status", "value_text", "speech_date", "speaker", "threat", "seen_version"]
     search_fields = ["measure", "quote", "value_text"]
     fieldsets = [
         (None, {"fields": ["speech", "source", "status", "version"]}),

@@ -8,55 +8,58 @@ with its count and a link that narrows to it, since a chart of thousands of bars
 nothing. So the page costs the same whatever the number of figures.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, When
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from . import selectors
-from .forms import ExplorerForm
-from .models import Attribution, Statistic
+from . import charts, selectors
+from .forms import ExplorerForm, Filters
+from .models import Attribution
 from .pagecache import cached_page
 
 FIGURES_PER_PAGE = 100
 SERIES_MAX_POINTS = 24
 
-CHART_WIDTH, CHART_HEIGHT = 520, 220
-PLOT_TOP, PLOT_BOTTOM, PLOT_LEFT = 28, 170, 12
-
-
-@dataclass
-class Bar:
-    statistic: Statistic
-    x: float
-    y: float
-    width: float
-    height: float
-    label_x: float
-
-    @property
-    def label_y(self):
-        return round(self.y - 6, 1)
 
 
 @dataclass
 class Series:
     measure: str
     points: list
-    bars: list
     periods_differ: bool
-    unit: str
+    units: list  # the units as written, most used first
+    chart: object  # charts.Chart, or None when no point can be placed
+    links: dict  # permalink, svg, csv
 
     @property
     def chart_id(self):
-        return f"series-{self.points[0].pk}"
+        return f"series-{slugify(self.measure)[:60] or self.points[0].pk}"
+
+    @property
+    def unit(self):
+        return " / ".join(self.units)
 
 
-def build_series(statistics):
-    """Measures that appear in two or more briefings, oldest briefing first."""
+def _publishers(points):
+    names = dict.fromkeys(point.source.publisher for point in points)
+    return "; ".join(names)
+
+
+def build_series(statistics, filters=None, *, request=None):
+    """Measures that appear in two or more briefings, oldest briefing first, each with its
+    chart and the links to share it: the explorer narrowed to the measure (the permalink), the
+    chart as SVG and its data as CSV, all keeping the page's other filters (`filters`). Given the
+    `request`, the chart's source line ends with the absolute permalink (for downloaded files;
+    the page shows the link beside the chart instead)."""
+    filters = filters if filters is not None else Filters()
     by_measure = {}
     for statistic in statistics:
         by_measure.setdefault(statistic.measure, []).append(statistic)
@@ -65,30 +68,31 @@ def build_series(statistics):
         if len({point.speech_id for point in points}) < 2:
             continue
         points = sorted(points, key=lambda p: (p.speech.date is None, p.speech.date, p.pk))
+        units = [unit for unit, _n in Counter(p.unit for p in points if p.unit).most_common()]
+        links = _series_links(filters, measure)
+        chart = charts.series_chart(
+            f"{measure[:1].upper()}{measure[1:]}, by briefing date", points, unit=" / ".join(units),
+            source_line=f"Source: {_publishers(points)}. Chart: Threat Briefings.",
+            permalink=request.build_absolute_uri(links["permalink"]) if request else "",
+        )
         series.append(Series(
             measure=measure,
             points=points,
-            bars=_bars(points),
-            periods_differ=len({point.period.strip().lower() for point in points}) > 1,
-            unit=points[0].unit if len({point.unit for point in points}) == 1 else "",
+            periods_differ=len({charts.definition(point.period) for point in points}) > 1,
+            units=units,
+            chart=chart,
+            links=links,
         ))
-    return sorted(series, key=lambda s: s.measure)
+    return sorted(series, key=lambda s: s.measure.casefold())
 
 
-def _bars(points):
-    drawable = [point for point in points if point.value is not None]
-    if not drawable:
-        return []
-    largest = max(point.value for point in drawable) or 1
-    slot = (CHART_WIDTH - 2 * PLOT_LEFT) / len(drawable)
-    width = min(64, slot * 0.6)
-    bars = []
-    for index, point in enumerate(drawable):
-        height = float(point.value / largest) * (PLOT_BOTTOM - PLOT_TOP)
-        x = PLOT_LEFT + slot * index + (slot - width) / 2
-        bars.append(Bar(point, x=round(x, 1), y=round(PLOT_BOTTOM - height, 1), width=round(width, 1),
-                        height=round(height, 1), label_x=round(x + width / 2, 1)))
-    return bars
+def _series_links(filters, measure):
+    narrowed = filters.replace(measure=measure)
+    return {
+        "permalink": narrowed.url(reverse("briefings:statistics")) + f"#series-{slugify(measure)[:60]}",
+        "svg": narrowed.url(reverse("briefings:statistics-chart")),
+        "csv": narrowed.url(reverse("briefings:statistics-csv")),
+    }
 
 
 def _sorted(statistics, sort):
@@ -119,8 +123,8 @@ def _series(statistics):
         (charted if figures <= SERIES_MAX_POINTS else too_long).append((measure, figures, briefings))
     # pk=None matches nothing but still runs, so the number of queries does not depend on the data.
     chosen = {"measure__in": [measure for measure, *_ in charted]} if charted else {"pk": None}
-    points = statistics.filter(**chosen).select_related("speech")
-    return build_series(points), too_long
+    points = statistics.filter(**chosen).select_related("speech", "source").defer("source__text")
+    return points, too_long
 
 
 @require_safe
@@ -144,7 +148,8 @@ def statistics_explorer(request):
         form.add_error("page", f"There is no page {number} of these figures.")
         number = 1
     page = paginator.page(number)
-    series, too_long = _series(statistics)
+    points, too_long = _series(statistics)
+    series = build_series(points, filters)
     counts = selectors.figure_facet_counts(filters, categories)
     kept_sort = sort if sort != "newest" else None
     context = {
@@ -169,6 +174,45 @@ def statistics_explorer(request):
         "series": series,
         "too_long": [(measure, figures, briefings, filters.replace(measure=measure).url())
                      for measure, figures, briefings in too_long],
-        "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT, "baseline": PLOT_BOTTOM},
+        "sort_columns": sort_columns(filters, sort),
     }
     return render(request, "briefings/statistics.html", context)
+
+
+# A sortable column: its two orders, the first one chosen on the first click.
+SORT_COLUMNS = {"date": ("newest", "oldest"), "figure": ("largest", "smallest")}
+
+
+def sort_columns(filters, current):
+    """For each sortable column: the link that sorts by it (or reverses it when it is the
+    sort already; newest, the default, leaves `sort` out) and its aria-sort state."""
+    columns = {}
+    for column, (first, second) in SORT_COLUMNS.items():
+        chosen = second if current == first else first
+        state = {first: "descending", second: "ascending"}.get(current, "none")
+        columns[column] = {"url": filters.url(sort=None if chosen == "newest" else chosen), "state": state}
+    return columns
+
+
+@require_safe
+@cached_page
+def series_chart_svg(request):
+    """One measure's chart as a standalone SVG file, for reports: `measure` (required) and the
+    explorer's filters. 404 when the measure has no chart under these filters."""
+    form = ExplorerForm(request.GET)
+    filters = form.filters()
+    if form.errors or not filters.measure:
+        return HttpResponse("Give a valid measure and filters: " + "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in form.errors.items()) + "\n",
+            status=400, content_type="text/plain; charset=utf-8")
+    statistics = selectors.filter_statistics(filters, categories=selectors.filter_options()["categories"])
+    points = statistics.select_related("speech", "source").defer("source__text")[:SERIES_MAX_POINTS]
+    series = build_series(points, filters, request=request)
+    if not series or series[0].chart is None:
+        raise Http404("This measure has no chart under these filters.")
+    chosen = series[0]
+    svg = render_to_string("briefings/_chart.svg", {"chart": chosen.chart, "chart_id": chosen.chart_id,
+                                                    "standalone": True})
+    response = HttpResponse('<?xml version="1.0" encoding="UTF-8"?>\n' + svg, content_type="image/svg+xml")
+    response["Content-Disposition"] = f'attachment; filename="threat-briefings-{slugify(filters.measure)[:80]}.svg"'
+    return response

@@ -36,6 +36,7 @@ from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpRespo
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from . import selectors
@@ -102,27 +103,23 @@ def _iso(date):
 
 class StatisticRows:
     """Turns statistics from `selectors.filter_statistics` into export rows. Countries come
-    from the rows' `country_ids` and one query for the (short) country list; each briefing's
-    address is built once, not once per figure."""
+    from the rows' `country_ids` and one query for the (short) country list."""
 
     def __init__(self, request):
         self.request = request
         self.countries = {country.pk: country for country in Country.objects.order_by("name")}
         self.position = {pk: index for index, pk in enumerate(self.countries)}
-        self.urls = {}
-
-    def briefing_url(self, speech):
-        if speech.pk not in self.urls:
-            # Rows come grouped by briefing, so remembering the last one is enough and keeps memory flat.
-            self.urls = {speech.pk: self.request.build_absolute_uri(speech.get_absolute_url())}
-        return self.urls[speech.pk]
+        # Each figure's own page is this plus "<id>/" (cheaper than reversing a URL per row).
+        self.figure_prefix = request.build_absolute_uri(reverse("briefings:statistics"))
 
     def __call__(self, statistic):
         ids = sorted((int(pk) for pk in (statistic.country_ids or "").split(",") if pk), key=self.position.get)
-        return statistic_data(self.briefing_url(statistic.speech), statistic, [self.countries[pk].slug for pk in ids])
+        countries = [self.countries[pk].slug for pk in ids]
+        return statistic_data(statistic, countries, url=f"{self.figure_prefix}{statistic.id}/")
 
 
-def statistic_data(briefing_url, statistic, countries):
+def statistic_data(statistic, countries, *, url):
+    """A published figure as the API, the CSV and its own JSON give it; `url` is its own page."""
     speech, source = statistic.speech, statistic.source
     return {
         "id": statistic.id,
@@ -143,7 +140,7 @@ def statistic_data(briefing_url, statistic, countries):
         "threats": [statistic.threat.slug] if statistic.threat else [],
         "countries": countries,
         "source": {"publisher": source.publisher, "language": source.language, "url": source.url},
-        "url": f"{briefing_url}#stat-{statistic.id}",
+        "url": url,
     }
 
 
@@ -234,9 +231,8 @@ def csv_lines(request, statistics):
     writer = csv.writer(_Echo())
     slugs = {country.pk: country.slug for country in Country.objects.order_by("name")}
     position = {pk: index for index, pk in enumerate(slugs)}
-    # Every briefing's address differs only in its slug.
-    marker = "__slug__"
-    prefix, suffix = request.build_absolute_uri(reverse("briefings:speech", args=[marker])).split(marker)
+    # Each figure's own page is this plus "<id>/" (cheaper than reversing a URL per row).
+    figure_prefix = request.build_absolute_uri(reverse("briefings:statistics"))
     rows = statistics.annotate(
         value_number=Cast("value", FloatField()), date_text=Cast("speech__date", CharField())
     ).values_list(*CSV_FIELDS)
@@ -249,7 +245,7 @@ def csv_lines(request, statistics):
         lines.append(write_csv_row(writer, (
             pk, measure, int(value) if value is not None and value.is_integer() else value, value_text, qualifier,
             unit, period, quote, attribution, slug, title, date, speaker, threat, countries, publisher, language,
-            source_url, f"{prefix}{slug}{suffix}#stat-{pk}",
+            source_url, f"{figure_prefix}{pk}/",
         )))
         if len(lines) >= CSV_LINES_PER_CHUNK:
             yield "".join(lines)
@@ -263,10 +259,11 @@ def statistics_csv(request):
     form = StatisticFilterForm(request.GET)
     if not form.is_valid():
         return _plain_errors(form)
+    filters = form.filters()
     return StreamingHttpResponse(
-        csv_lines(request, _statistics(form.filters())),
+        csv_lines(request, _statistics(filters)),
         content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="statistics.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{csv_filename(filters)}"'},
     )
 
 
@@ -290,6 +287,13 @@ def briefings_json(request):
         speech.published_statistics = figures.get(speech.pk, 0)
     return JsonResponse({**_notices(form), **paging,
                          "results": [briefing_data(request, speech) for speech in page]})
+
+
+def csv_filename(filters):
+    """What the file holds, e.g. "threat-briefings-figures-iran-2018-to-2023-late-stage-attack-plots-disrupted.csv";
+    "threat-briefings-figures-all.csv" unfiltered."""
+    words = slugify(filters.describe().replace("–", " to "))
+    return f"threat-briefings-figures-{words[:100].strip('-') or 'all'}.csv"
 
 
 class BriefingFeed(Feed):

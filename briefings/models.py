@@ -58,6 +58,9 @@ class Speaker(SluggedModel):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("briefings:speaker", args=[self.slug])
+
 
 class ThreatCategory(SluggedModel):
     name = models.CharField(max_length=120)
@@ -185,6 +188,16 @@ class Source(SluggedModel):
 
     def __str__(self):
         return f"{self.publisher} ({self.get_role_display().lower()})"
+
+    @property
+    def publisher_unnamed(self):
+        """The document does not name its publisher: the curation then describes it instead
+        ("Online news report (publisher not named in the document)"), which a citation must
+        not pass off as a name."""
+        return not self.publisher.strip() or bool(_UNNAMED.search(self.publisher))
+
+
+_UNNAMED = re.compile(r"\b(?:not named|not printed|name is not|unnamed|not given)\b", re.IGNORECASE)
 
 
 class Attribution(models.TextChoices):
@@ -328,6 +341,9 @@ class Statistic(CuratedItem):
 
     def __str__(self):
         return f"{self.value_text} {self.measure}"
+
+    def get_absolute_url(self):
+        return reverse("briefings:statistic", args=[self.pk])
 
     def clean(self):
         errors = self.quote_errors()

@@ -192,6 +192,20 @@ def render(text, highlights):
     return Passage(paragraphs=paragraphs, placed=placed)
 
 
+def paragraph_with(text, highlight):
+    """The numbered paragraph of `text` where `highlight`'s quote begins, with the quote marked
+    (a quote that runs on into the next paragraph is marked up to this one's end); None when
+    the quote is not in the text."""
+    span = find_quote(highlight.quote, text)
+    if span is None:
+        return None
+    group = _Group(*span, members=[highlight])
+    for number, (start, end) in enumerate(paragraph_spans(text), start=1):
+        if start <= span[0] < end:
+            return Paragraph(number, _render_paragraph(text, start, end, [group]))
+    return None
+
+
 @functools.lru_cache(maxsize=64)
 def word_similarity(a, b):
     """The share of words two texts have in common, in order (difflib's ratio over their

@@ -26,9 +26,9 @@ from django.db.models import (
     Q,
     Subquery,
 )
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import Coalesce, ExtractYear, Lower
 
-from .models import Assessment, Country, Speaker, Speech, Statistic, ThreatCategory
+from .models import Assessment, Country, Source, Speaker, Speech, Statistic, ThreatCategory
 from .search import contains, highlight, matching_paragraphs, paragraph_matches, text_matches
 
 
@@ -391,7 +391,8 @@ def figure_facet_counts(filters, categories):
         .values_list("country_id").annotate(n=Count("statistic_id")).order_by()
     )
     whose = dict(others("whose").values_list("attribution").annotate(n=Count("id")))
-    measures = list(others("measure").values_list("measure").annotate(n=Count("id")).order_by("measure"))
+    # As people read a list: "MI5 staff" among the m's, not before every lower-case measure.
+    measures = list(others("measure").values_list("measure").annotate(n=Count("id")).order_by(Lower("measure"), "measure"))
     return FigureCounts(threats=threats, countries=countries, whose=whose, measures=measures)
 
 
@@ -425,3 +426,46 @@ def matching_passages(q, speeches, per_speech=2):
         if len(passages) < per_speech:
             passages.append((paragraph.number, highlight(paragraph.text, q)))
     return found
+
+
+@dataclass
+class Coverage:
+    briefings: int
+    years: list  # years with at least one briefing, ascending
+    missing: list  # years between the first and last with none
+    undated: int
+    sources: list  # (role label, number of documents), most first
+
+    @property
+    def missing_ranges(self):
+        """The missing years as runs: ["2018–2020", "2022"]."""
+        runs = []
+        for year in self.missing:
+            if runs and runs[-1][1] == year - 1:
+                runs[-1][1] = year
+            else:
+                runs.append([year, year])
+        return [f"{start}–{end}" if end > start else str(start) for start, end in runs]
+
+
+def coverage():
+    """What the record holds, whatever the filters: how many briefings, which years, which are
+    missing between the first and the last, and where the texts come from. Two queries: briefings
+    counted per year (undated as None), source documents counted per role."""
+    per_year = dict(
+        Speech.objects.published().annotate(year=ExtractYear("date")).values_list("year").annotate(n=Count("id")).order_by()
+    )
+    years = sorted(year for year in per_year if year is not None)
+    missing = [year for year in range(years[0], years[-1] + 1) if year not in per_year] if years else []
+    roles = dict(Source.Role.choices)
+    sources = (
+        Source.objects.filter(speech__in=Speech.objects.published())
+        .values_list("role").annotate(n=Count("id")).order_by("-n", "role")
+    )
+    return Coverage(
+        briefings=sum(per_year.values()),
+        years=years,
+        missing=missing,
+        undated=per_year.get(None, 0),
+        sources=[(roles.get(role, role), n) for role, n in sources],
+    )

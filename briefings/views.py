@@ -178,14 +178,24 @@ def timeline(request):
         "matrix_rows": _matrix_links(matrix_rows, years, filters),
         "suggestion": _least_restrictive_removal(filters, categories, matched_ids) if not speeches and filters else None,
     }
+    context["page_title"] = page_title(filters.chips)
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         # The filter form asked: send the results and the new facet counts, not the page.
         response = render(request, "briefings/timeline.html#htmx-response", context)
+        # The canonical address; static/js/timeline.js turns the push into a replace while typing.
         response["HX-Push-Url"] = filters.url()
     else:
+        context["coverage"] = selectors.coverage()
         response = render(request, "briefings/timeline.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def page_title(chips):
+    """The timeline's <title>: the active filters first, so that tabs and history say what they hold."""
+    if not chips:
+        return "Briefings, year by year · Threat Briefings"
+    return f"{', '.join(chip.value for chip in chips)} · Briefings · Threat Briefings"
 
 
 def _matrix_links(rows, years, filters):
@@ -267,6 +277,8 @@ def briefing_page(request, slug, preview=False):
     placed = passage.placed if passage else set()
     for statistic in statistics:
         statistic.highlighted = f"stat-{statistic.pk}" in placed
+        statistic.cite_url = request.build_absolute_uri(statistic.get_absolute_url())
+        statistic.speech = speech  # the citation names the briefing and speaker already fetched
     for assessment in assessments:
         assessment.highlighted = f"assessment-{assessment.pk}" in placed
 
@@ -304,7 +316,6 @@ def briefing_page(request, slug, preview=False):
         "background": [statistic for statistic in statistics if statistic.attribution == Attribution.BACKGROUND],
         "assessments": assessments,
         "not_highlighted": sum(not item.highlighted for item in [*statistics, *assessments]),
-        "page_url": request.build_absolute_uri(speech.get_absolute_url()),
         "preview": preview,
     }
     return render(request, "briefings/speech_detail.html", context)

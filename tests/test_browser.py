@@ -192,11 +192,16 @@ def test_layout_fits_the_screen(page: Page, server, width, query):
     overflow = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert overflow[0] <= overflow[1], f"the page is {overflow[0]}px wide in a {overflow[1]}px window"
 
-    filters = page.locator("#filters").bounding_box()
     results = page.locator("#results").bounding_box()
     if width < 600:
-        assert filters["y"] + filters["height"] <= results["y"], "on a phone the filters should come first"
+        # On a phone the filters wait, folded, behind "Filters (n)" above the results.
+        toggle = page.locator("#filters-panel > summary")
+        expect(toggle).to_be_visible()
+        expect(page.locator("#filters")).not_to_be_visible()
+        panel = page.locator("#filters-panel").bounding_box()
+        assert panel["y"] + panel["height"] <= results["y"], "on a phone the filters should come first"
     else:
+        filters = page.locator("#filters").bounding_box()
         assert filters["x"] + filters["width"] <= results["x"], "on a desktop the filters sit beside the results"
 
 

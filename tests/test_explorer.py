@@ -19,8 +19,8 @@ SERIES = "late-stage attack plots disrupted"
 def figure_ids(html):
     if "No figures match these filters." in html:
         return []
-    table = html[html.index('<table class="data figures">'):]
-    return [int(pk) for pk in re.findall(r'<td class="figure"><a href="/briefings/[^"]+#stat-(\d+)"', table)]
+    table = html[html.index('<table class="data figures'):]
+    return [int(pk) for pk in re.findall(r'<td class="figure" data-label="Figure"><a href="/statistics/(\d+)/"', table)]
 
 
 def test_lists_every_published_figure_newest_briefing_first(client, seeded):
@@ -69,17 +69,17 @@ def test_sort_by_value_puts_figures_without_a_number_last(client, seeded):
 
 def test_the_late_stage_plots_series_is_drawn_with_its_periods_and_a_warning(client, seeded):
     html = client.get("/statistics/").content.decode()
-    figure = html[html.index('<figure class="series" id="series-2">'):]
+    figure = html[html.index('<figure class="series" id="series-late-stage-attack-plots-disrupted"'):]
     figure = figure[:figure.index("</figure>")]
     assert "Late-stage attack plots disrupted" in figure
     assert "Not strictly comparable" in figure
-    assert re.findall(r'class="bar-value">([^<]+)<', figure) == ["Twenty", "29", "43"]
-    heights = [float(h) for h in re.findall(r'<rect [^>]*height="([\d.]+)"', figure)]
-    assert heights[0] < heights[1] < heights[2]
-    assert heights[1] / heights[2] == pytest.approx(29 / 43, rel=0.01)
+    values = re.findall(r'font-weight="700" fill="#1b1f24">([^<]+)<', figure)
+    assert values == ["Twenty", "29", "43"]
+    heights = [float(y) for y in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', figure)]
+    assert heights[0] > heights[1] > heights[2]  # SVG y grows downwards: 43 stands highest
     for period in ("over the past four years", "over the last four years", "Since March 2017"):
         assert period in figure
-    assert '<title id="series-2-title">' in figure and '<desc id="series-2-desc">Twenty in 2017' in figure
+    assert "<desc id=\"series-late-stage-attack-plots-disrupted-desc\">Twenty on 17 October 2017" in figure
 
 
 def test_a_series_with_the_same_period_carries_no_warning(client, db):
@@ -94,7 +94,7 @@ def test_drafts_never_appear(client, seeded):
     Statistic.objects.filter(pk=33).update(status=Status.DRAFT)
     html = client.get("/statistics/").content.decode()
     assert 33 not in figure_ids(html)
-    assert "#stat-33" not in html
+    assert "/statistics/33/" not in html
 
 
 @pytest.mark.parametrize(
@@ -128,9 +128,9 @@ def test_quotes_and_measures_are_escaped(client, db):
 @pytest.mark.parametrize("size", [3, 150])
 def test_query_count_is_fixed(client, db, django_assert_num_queries, size):
     """4 option lists; the number of figures and one page of them (with briefing and speaker);
-    the series: one aggregate over the measures, one for the points of those charted; the
-    figure counts beside the options: threats, countries, whose words, measures (one aggregate
-    each, selectors.figure_facet_counts)."""
+    the series: one aggregate over the measures, one for the points of those charted (with
+    briefing and source, for the chart's source line); the figure counts beside the options:
+    threats, countries, whose words, measures (one aggregate each, selectors.figure_facet_counts)."""
     for i in range(size):
         speech = make_speech(date=datetime.date(1900 + i, 1, 1))
         make_statistic(speech=speech, measure="arrests", value=i, value_text=str(i))
@@ -198,3 +198,33 @@ def test_the_counts_beside_each_option_are_counts_of_figures(client, seeded):
     # The country counts apply the other filters (here none), not their own: Russia has 30 and 31.
     countries = option_counts(html, "country")
     assert (countries["Iran"], countries["Russia"], countries["Syria"]) == (2, 2, 2)
+
+
+def test_the_measure_list_sorts_as_people_read(client, seeded):
+    html = client.get("/statistics/").content.decode()
+    select = html[html.index('id="stat-measure"'):]
+    select = select[:select.index("</select>")]
+    measures = re.findall(r'<option value="([^"]+)"', select)
+    assert measures == sorted(measures, key=str.casefold)
+    assert measures.index("MI5 staff") < measures.index("people killed in terrorist attacks")
+
+
+@pytest.mark.parametrize(
+    "query, date_link, figure_link, states",
+    [
+        ("", "/statistics/?sort=oldest", "/statistics/?sort=largest", ["descending", "none"]),
+        ("?country=iran&sort=oldest", "/statistics/?country=iran", "/statistics/?country=iran&sort=largest",
+         ["ascending", "none"]),
+        ("?sort=largest", "/statistics/", "/statistics/?sort=smallest", ["none", "descending"]),
+    ],
+)
+def test_the_date_and_figure_columns_sort_the_table(client, seeded, query, date_link, figure_link, states):
+    html = client.get(f"/statistics/{query}").content.decode().replace("&amp;", "&")
+    head = html[html.index('<table class="data figures'):]
+    head = head[:head.index("</thead>")]
+    assert re.findall(r'<a class="sort" href="([^"]+)">', head) == [date_link, figure_link]
+    assert re.findall(r'aria-sort="([a-z]+)"', head) == states
+    ids = figure_ids(client.get(figure_link).content.decode())
+    values = [Statistic.objects.get(pk=pk).value for pk in ids]
+    numbered = [v for v in values if v is not None]
+    assert numbered == sorted(numbered, reverse=figure_link.endswith("largest"))

@@ -191,7 +191,7 @@ class TestStatisticsJson:
                     "language": source["language"],
                     "url": source.get("url", ""),
                 },
-                "url": f"http://testserver/briefings/{speech['slug']}/#stat-{curated['id']}",
+                "url": f"http://testserver/statistics/{curated['id']}/",
             }, curated["id"]
             # Whole values are JSON integers, others floats (JSON has one number type, but clients see 20 or 20.0).
             assert type(row["value"]) is type(curated.get("value")), curated["id"]
@@ -235,10 +235,23 @@ class TestStatisticsCsv:
                 "url": stat["url"],
             }
 
+    @pytest.mark.parametrize(
+        "query, name",
+        [
+            ("", "threat-briefings-figures-all.csv"),
+            ("measure=late-stage+attack+plots+disrupted&country=iran&from=2018&to=2023",
+             "threat-briefings-figures-iran-2018-to-2023-late-stage-attack-plots-disrupted.csv"),
+            ("speaker=ken-mccallum&q=cyber", "threat-briefings-figures-ken-mccallum-cyber.csv"),
+        ],
+    )
+    def test_the_file_name_says_what_it_holds(self, client, seeded, query, name):
+        response = get(client, STATISTICS_CSV, query)
+        assert response["Content-Disposition"] == f'attachment; filename="{name}"'
+
     def test_is_a_utf8_attachment_with_a_header_row(self, client, seeded):
         response = get(client, STATISTICS_CSV, "country=russia")
         assert response["Content-Type"] == "text/csv; charset=utf-8"
-        assert response["Content-Disposition"] == 'attachment; filename="statistics.csv"'
+        assert response["Content-Disposition"] == 'attachment; filename="threat-briefings-figures-russia.csv"'
         header = body(response).decode("utf-8").splitlines()[0]
         assert header.startswith("id,measure,value,value_text,")
         # Statistic 30 is tagged Russia and Iran; both come back joined, and dashes survive.

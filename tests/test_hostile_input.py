@@ -124,6 +124,22 @@ def test_statistic_exports(get, url, query):
     get(f"{url}?{query}")
 
 
+@given(query=query_strings(STATISTIC_FILTERS))
+def test_series_chart_download(get, query):
+    get(f"/statistics/chart.svg?measure=late-stage+attack+plots+disrupted&{query}")
+
+
+@given(pk=st.one_of(st.integers(min_value=0, max_value=10**30), st.sampled_from([33, 1, 2**31, 2**63])))
+def test_figure_pages(get, pk):
+    get(f"/statistics/{pk}/")
+    get(f"/statistics/{pk}.json")
+
+
+@given(slug=st.one_of(st.sampled_from(["ken-mccallum", "andrew-parker"]), encoded_values))
+def test_speaker_page(get, slug):
+    get(f"/speakers/{slug}/")
+
+
 @pytest.mark.parametrize("url", ["/api/briefings.json", "/feed/"])
 @given(query=query_strings(FILTERS))
 def test_briefing_exports(get, url, query):

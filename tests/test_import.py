@@ -68,7 +68,7 @@ def test_imported_drafts_stay_off_every_public_page_until_published(client, seed
         assert exported == {int(row["id"]) for row in rows}
         page = client.get(speech.get_absolute_url()).content.decode()
         explorer = client.get("/statistics/").content.decode()
-        return exported, f'id="stat-{draft.pk}"' in page, f"#stat-{draft.pk}" in explorer
+        return exported, f'id="stat-{draft.pk}"' in page, f'href="/statistics/{draft.pk}/"' in explorer
 
     assert public_ids() == (set(Statistic.objects.published().values_list("pk", flat=True)), False, False)
     assert draft.pk not in public_ids()[0]

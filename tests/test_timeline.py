@@ -233,15 +233,16 @@ def test_no_match_offers_to_remove_the_most_restrictive_filter(client, seeded):
         # + 6 prefetches (threats, countries, assessments and their countries, statistics and their
         # countries); 2 for the digests of the page's years (figures and judgements per threat);
         # 5 facet aggregates (threats counted twice: direct and grouped under parents; countries,
-        # speakers, kinds); 2 for the change-over-time matrix (cells counted, then the judgements shown).
-        ("", {}, 21),
+        # speakers, kinds); 2 for the change-over-time matrix (cells counted, then the judgements shown);
+        # 2 for the coverage line (briefings per year, source documents per role).
+        ("", {}, 23),
         # The same, plus one query each to validate the two slug filters.
-        ("?country=c0&threat=t-parent", {}, 23),
-        # The htmx fragment needs the same data: results and out-of-band facet counts.
+        ("?country=c0&threat=t-parent", {}, 25),
+        # The htmx fragment needs the same data but the coverage line, which does not change with filters.
         ("?country=c0&threat=t-parent", {"HX-Request": "true"}, 23),
         # A search adds two queries: the ids of the matching briefings (found once, then every
         # query above filters by them) and the matching passages shown on the cards.
-        ("?q=plots", {}, 23),
+        ("?q=plots", {}, 25),
     ],
 )
 def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_assert_num_queries, size, query,
