@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import passages
 from .admin import conflict_message
-from .models import Speech, Statistic, Status, ThreatCategory
+from .models import EditConflict, Speech, Statistic, Status, ThreatCategory
 from .publishing import pending_drafts, publish
 
 
@@ -93,14 +93,16 @@ def review_drafts(request, slug):
 
 
 def save_reviewed(draft, opened_at, apply):
-    """Apply a reviewer's answer to a draft unless someone saved it since `opened_at`: the version
-    check, row locked until the transaction ends (PostgreSQL). Raises ValidationError."""
+    """Apply a reviewer's answer to a draft unless someone saved it since `opened_at`, through the
+    one version check every write uses (`CuratedItem.check_version`: the row alone locked until the
+    transaction ends). Raises ValidationError."""
     with transaction.atomic():
-        current = Statistic.objects.select_for_update().filter(pk=draft.pk).values_list("version", flat=True).first()
-        if current is None:
-            raise ValidationError("Someone deleted this draft meanwhile.")
-        if current != opened_at:
-            raise ValidationError(conflict_message(draft, opened_at))
+        draft.version = opened_at
+        try:
+            if draft.check_version() is None:
+                raise ValidationError("Someone deleted this draft meanwhile.")
+        except EditConflict:
+            raise ValidationError(conflict_message(draft, opened_at)) from None
         apply(draft)
 
 
