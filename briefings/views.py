@@ -185,7 +185,7 @@ def timeline(request):
         # The canonical address; static/js/timeline.js turns the push into a replace while typing.
         response["HX-Push-Url"] = filters.url()
     else:
-        context["coverage"] = selectors.coverage()
+        context["coverage"] = reused("coverage", selectors.coverage)
         response = render(request, "briefings/timeline.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response

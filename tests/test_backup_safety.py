@@ -5,6 +5,7 @@ stored control characters never break them; a bad file is refused before anythin
 Figures: run with `-s` to see how many backups taken during imports were restored.
 """
 
+import datetime
 import gzip
 import itertools
 import os
@@ -187,13 +188,16 @@ WORDS = "plots states cyber threat agents espionage terrorism investigations dis
 
 def import_in_a_loop(stop, imported, failures):
     try:
+        speaker = Speaker.objects.get(slug="ken-mccallum")
         for n in itertools.count():
             if stop.wait(0.05):  # a breath between imports, so that they cannot starve the backups
                 return
             words = " ".join(WORDS[(n * 7 + i) % len(WORDS)] + str(n * 100 + i) for i in range(60))
             text = f"Briefing {n}. We disrupted {n + 3} plots in {2000 + n % 20}. {words}.".encode()
-            importing.import_document(text, name=f"loop-{n}.txt", speaker="ken-mccallum", date="2024-01-01",
-                                      title=f"Loop briefing {n}", kind="speech")
+            importing.import_document(importing.ImportRequest(
+                text=text.decode(), name=f"loop-{n}.txt", speaker=speaker, date=datetime.date(2024, 1, 1),
+                title=f"Loop briefing {n}", kind="speech", new=True,
+            ))
             imported.append(n)
     except Exception as error:  # noqa: BLE001 - reported by the test
         failures.append(error)

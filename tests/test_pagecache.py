@@ -392,7 +392,8 @@ def test_later_pages_reuse_the_first_pages_aggregates(client):
     """The year counts, facet counts and matrix depend on the filters, not the page: once `/`
     has computed them, `/?page=3` reads them from the cache. Its own queries: the token, the 4
     option lists, the page of briefings with its 6 prefetches and the 2 year digests (where a
-    page built from nothing adds the year counts, 5 facet aggregates and 2 matrix queries).
+    page built from nothing adds the year counts, 5 facet aggregates, 2 matrix queries and the
+    2 queries of the coverage line).
     (Counted at once: each request clears the connection's query log.)"""
     make_corpus(40)
     with CaptureQueriesContext(connection) as first:
@@ -401,7 +402,7 @@ def test_later_pages_reuse_the_first_pages_aggregates(client):
     client.get("/")
     with CaptureQueriesContext(connection) as later:
         response = client.get("/?page=3")
-    assert from_nothing == 1 + 21
+    assert from_nothing == 1 + 21 + 2
     assert len(content_queries(later)) == 1 + 4 + 7 + 2
     assert 'class="matrix"' in response.content.decode() and "40 briefings." in response.content.decode()
 
