@@ -197,11 +197,11 @@ def timeline(request):
     return response
 
 
-def page_title(chips):
-    """The timeline's <title>: the active filters first, so that tabs and history say what they hold."""
+def page_title(chips, page="Briefings"):
+    """A filtered page's <title>: the active filters first, so that tabs and history say what they hold."""
     if not chips:
-        return "Briefings, year by year · Threat Briefings"
-    return f"{', '.join(chip.value for chip in chips)} · Briefings · Threat Briefings"
+        return "Briefings, year by year · Threat Briefings" if page == "Briefings" else f"{page} · Threat Briefings"
+    return f"{', '.join(chip.value for chip in chips)} · {page} · Threat Briefings"
 
 
 def _matrix_links(rows, years, filters):
