@@ -260,6 +260,7 @@ def test_pages_history_restores_and_boosted_links_get_the_whole_page(client, see
 def test_the_filters_are_checkbox_facets_in_a_panel_that_folds_on_phones(client, seeded):
     html = client.get("/statistics/?whose=background").content.decode()
     assert '<summary class="filters-toggle">Filters <span id="filter-count">(1)</span></summary>' in html
+    assert "{#" not in html, "a template comment leaked into the page"
     assert 'hx-get="/statistics/" hx-target="#results" hx-push-url="true"' in html
     assert "<select" not in html[html.index('<legend>Threat</legend>'):html.index('<label for="stat-measure">')]
     for name in ("threat", "country", "whose"):
