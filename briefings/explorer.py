@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
@@ -24,6 +25,7 @@ from . import charts, selectors
 from .forms import ExplorerForm, Filters
 from .models import Attribution
 from .pagecache import cached_page
+from .views import page_title
 
 FIGURES_PER_PAGE = 100
 SERIES_MAX_POINTS = 24
@@ -134,7 +136,8 @@ def statistics_explorer(request):
     `whose`, `measure` are the figure's own: selectors.filter_statistics), a page at a time,
     with the series they form and, beside each filter option, how many figures it would show."""
     form = ExplorerForm(request.GET)
-    if form.needs_tidying(request.GET):
+    if not request.htmx and form.needs_tidying(request.GET):
+        # A plain form submission sends empty fields too; the address bar shows only real filters.
         return HttpResponseRedirect(request.path + (f"?{form.tidy_query.urlencode()}" if form.tidy_query else ""))
     options = selectors.filter_options()
     filters = form.filters()
@@ -156,11 +159,15 @@ def statistics_explorer(request):
         "form": form,
         "filters": filters,
         "options": options,
-        "facets": {
-            "threat": filters.facet("threat", categories, counts.threats),
-            "country": filters.facet("country", options["countries"], counts.countries),
-            "whose": filters.facet("whose", Attribution.choices, counts.whose),
-        },
+        "facet_groups": [
+            form.facet_group("threat", "Threat", filters.facet("threat", categories, counts.threats),
+                             hint="Choosing a group includes everything under it."),
+            form.facet_group("country", "Country", filters.facet("country", options["countries"], counts.countries),
+                             two_columns=True),
+            form.facet_group("whose", "Whose words", filters.facet("whose", Attribution.choices, counts.whose)),
+        ],
+        "explorer_url": reverse("briefings:statistics"),
+        "page_title": page_title(filters.chips, "Statistics explorer"),
         "sort": sort,
         "kinds": form.fields["kind"].choices[1:],
         "sorts": ExplorerForm.SORTS.items(),
@@ -176,7 +183,14 @@ def statistics_explorer(request):
                      for measure, figures, briefings in too_long],
         "sort_columns": sort_columns(filters, sort),
     }
-    return render(request, "briefings/statistics.html", context)
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+        # The filter form asked: the results and the new counts, not the page (as the timeline does).
+        response = render(request, "briefings/statistics.html#htmx-response", context)
+        response["HX-Push-Url"] = filters.url(sort=kept_sort)
+    else:
+        response = render(request, "briefings/statistics.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 # A sortable column: its two orders, the first one chosen on the first click.

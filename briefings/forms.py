@@ -70,6 +70,25 @@ class FacetRow:
 
 
 @dataclass(frozen=True)
+class FacetGroup:
+    """One facet of the shared filter panel (templates/briefings/_filter_panel.html): its
+    parameter, legend and rows, with the form's errors for it. `any_label` makes it a choice of
+    one (radio buttons, led by that "any" option); otherwise its rows are checkboxes."""
+
+    name: str
+    legend: str
+    rows: list
+    errors: list = ()
+    any_label: str = ""
+    hint: str = ""
+    two_columns: bool = False
+
+    @property
+    def none_selected(self):
+        return not any(row.selected for row in self.rows)
+
+
+@dataclass(frozen=True)
 class Filters:
     """The valid filters of a request, typed. `path` is the page their URLs point to.
 
@@ -334,6 +353,10 @@ class TimelineFilterForm(forms.Form):
                     "max_value": f"Enter a year up to {LAST_YEAR}.",
                 },
             )
+
+    def facet_group(self, name, legend, rows, **options):
+        """A `FacetGroup` of this form's parameter `name`, carrying its errors."""
+        return FacetGroup(name, legend, rows, errors=self.errors.get(name, []), **options)
 
     def needs_tidying(self, query):
         """True when `query` carries empty or unknown parameters, which a redirect drops."""

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from django.db.models import F, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -167,12 +168,17 @@ def timeline(request):
     counts = reused("facets", lambda: selectors.facet_counts(filters.briefing_filters(), categories, matched_ids))
     context |= {
         "options": options,
-        "facets": {
-            "threat": filters.facet("threat", categories, counts.threats),
-            "country": filters.facet("country", options["countries"], counts.countries),
-            "speaker": filters.facet("speaker", options["speakers"], counts.speakers),
-            "kind": filters.facet("kind", Speech.Kind.choices, counts.kinds),
-        },
+        "facet_groups": [
+            form.facet_group("threat", "Threat", filters.facet("threat", categories, counts.threats),
+                             hint="Choosing a group includes everything under it."),
+            form.facet_group("country", "Country", filters.facet("country", options["countries"], counts.countries),
+                             two_columns=True),
+            form.facet_group("speaker", "Speaker", filters.facet("speaker", options["speakers"], counts.speakers),
+                             any_label="Anyone"),
+            form.facet_group("kind", "Kind", filters.facet("kind", Speech.Kind.choices, counts.kinds),
+                             any_label="Any kind"),
+        ],
+        "timeline_url": reverse("briefings:timeline"),
         "result_count": sum(count for _year, count in counts_by_year),
         "matrix_years": years,
         "matrix_rows": _matrix_links(matrix_rows, years, filters),
@@ -191,11 +197,11 @@ def timeline(request):
     return response
 
 
-def page_title(chips):
-    """The timeline's <title>: the active filters first, so that tabs and history say what they hold."""
+def page_title(chips, page="Briefings"):
+    """A filtered page's <title>: the active filters first, so that tabs and history say what they hold."""
     if not chips:
-        return "Briefings, year by year · Threat Briefings"
-    return f"{', '.join(chip.value for chip in chips)} · Briefings · Threat Briefings"
+        return "Briefings, year by year · Threat Briefings" if page == "Briefings" else f"{page} · Threat Briefings"
+    return f"{', '.join(chip.value for chip in chips)} · {page} · Threat Briefings"
 
 
 def _matrix_links(rows, years, filters):

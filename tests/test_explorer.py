@@ -178,11 +178,11 @@ class TestAtScale:
 
 
 def option_counts(html, name):
-    """{option label: count} of a filter of the explorer, as the page shows them."""
+    """{option label: count} of a facet of the explorer, as the page shows them ("(none)" is 0)."""
     start = html.index(f'name="{name}"')
-    block = html[start:html.index("</fieldset>" if name == "whose" else "</select>", start)]
-    return {html_module.unescape(label).strip("— ").strip(): int(n)
-            for label, n in re.findall(r">([^<>]+?) \((\d+)\)<", block)}
+    block = html[start:html.index("</fieldset>", start)]
+    return {html_module.unescape(label).strip(): 0 if n == "none" else int(n)
+            for label, n in re.findall(r'>\s*([^<>]+?) <span class="count[^"]*" id="count-[^"]+">\((\d+|none)\)<', block)}
 
 
 def test_the_counts_beside_each_option_are_counts_of_figures(client, seeded):
@@ -228,3 +228,64 @@ def test_the_date_and_figure_columns_sort_the_table(client, seeded, query, date_
     values = [Statistic.objects.get(pk=pk).value for pk in ids]
     numbered = [v for v in values if v is not None]
     assert numbered == sorted(numbered, reverse=figure_link.endswith("largest"))
+
+
+def test_the_filter_form_asks_htmx_for_just_the_results_and_counts(client, seeded):
+    """The form's change swaps #results in place: the fragment holds the figures, the chips, the
+    summary and the counts out of band, not the page around them; the address bar gets the
+    canonical query (empty fields the form sent dropped, the sort kept)."""
+    response = client.get("/statistics/?q=&country=iran&measure=&sort=oldest", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>" not in html and 'id="filters"' not in html
+    assert set(figure_ids(html)) == {30, 32}
+    assert 'aria-label="Remove filter Country: Iran"' in html
+    assert '<p id="result-summary" hx-swap-oob="innerHTML">2 figures.</p>' in html
+    assert '<span class="count" id="count-whose-paraphrase" hx-swap-oob="true">(2)</span>' in html
+    assert "<title>Iran · Statistics explorer · Threat Briefings</title>" in html
+    assert response["HX-Push-Url"] == "/statistics/?country=iran&sort=oldest"
+    assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true", "HX-History-Restore-Request": "true"},
+                                     {"HX-Request": "true", "HX-Boosted": "true"}])
+def test_pages_history_restores_and_boosted_links_get_the_whole_page(client, seeded, headers):
+    response = client.get("/statistics/?country=iran", headers=headers)
+    html = response.content.decode()
+    assert "<h1>Statistics explorer</h1>" in html and 'id="filters-panel"' in html
+    assert set(figure_ids(html)) == {30, 32}
+    assert "HX-Push-Url" not in response and "HX-Request" in response["Vary"]
+
+
+def test_the_filters_are_checkbox_facets_in_a_panel_that_folds_on_phones(client, seeded):
+    html = client.get("/statistics/?whose=background").content.decode()
+    assert '<summary class="filters-toggle">Filters <span id="filter-count">(1)</span></summary>' in html
+    assert "{#" not in html, "a template comment leaked into the page"
+    assert 'hx-get="/statistics/" hx-target="#results" hx-push-url="true"' in html
+    assert "<select" not in html[html.index('<legend>Threat</legend>'):html.index('<label for="stat-measure">')]
+    for name in ("threat", "country", "whose"):
+        assert f'<input type="checkbox" name="{name}"' in html
+    assert '<input type="checkbox" name="whose" value="background" checked>' in html
+
+
+def test_a_chip_removes_its_filter(client, seeded):
+    html = client.get("/statistics/?country=iran&whose=paraphrase&measure=" + SERIES).content.decode()
+    assert set(figure_ids(html)) == set()
+    chips = dict(re.findall(r'<a href="([^"]+)" aria-label="Remove filter ([^"]+)"', html))
+    remove_url = html_module.unescape(next(url for url, label in chips.items() if label.startswith("Measure")))
+    assert remove_url == "/statistics/?country=iran&whose=paraphrase"
+    assert set(figure_ids(client.get(remove_url).content.decode())) == {30, 32}
+    assert 'href="/statistics/">Clear all filters</a>' in html
+
+
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}], ids=["page", "htmx-fragment"])
+def test_query_count_is_the_same_for_the_page_and_the_htmx_fragment(client, db, django_assert_num_queries, headers):
+    """The fragment carries the results and every facet count, so it needs what the page does:
+    the 12 queries of test_query_count_is_fixed, whatever the filters (a parent threat is
+    expanded in Python from the option lists)."""
+    for i in range(5):
+        make_statistic(speech=make_speech(date=datetime.date(2000 + i, 1, 1)), measure="arrests", value=i,
+                       value_text=str(i))
+    with django_assert_num_queries(12):
+        response = client.get("/statistics/?whose=speaker", headers=headers)
+    assert len(figure_ids(response.content.decode())) == 5

@@ -1,4 +1,5 @@
-// The timeline's history and filter panel, on top of htmx (no inline code: strict CSP).
+// The filter panel and history of the timeline and the statistics explorer, on top of htmx
+// (no inline code: strict CSP). Both pages include templates/briefings/_filter_panel.html.
 //
 // History: the server names the canonical address of every filter change (HX-Push-Url).
 // Typing in the search box would add an entry per pause, and Enter after typing would add
