@@ -539,8 +539,9 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(client, db, start):
 
 
 def test_the_feed_stays_valid_xml_with_a_control_character_stored(client, db):
-    """A vertical tab in a stored title made /feed/ a 500 for everyone."""
-    speaker = make_speech(title="A\x0bB", summary="Sum\x00mary \ufffe").speaker
+    """A vertical tab in a stored title made /feed/ a 500 for everyone. (BEL, not NUL, in the
+    summary: PostgreSQL cannot store NUL at all.)"""
+    speaker = make_speech(title="A\x0bB", summary="Sum\x07mary \ufffe").speaker
     speaker.name = "Ken\x1f McCallum"
     speaker.save()
     response = get(client, FEED)
