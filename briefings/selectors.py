@@ -1,34 +1,30 @@
-"""The timeline's queries, in one place. Views parse, these query, templates show.
+"""The public pages' queries, in one place. Views parse, these query, templates show.
+
+The timeline's aggregates (facet counts, briefings per year, the change-over-time matrix, the
+year digests, the coverage line) are counted on the facet index instead: facets.py.
 
 Facet counts are disjunctive: each facet's counts apply every *other* active filter, so an
-option's count is how many briefings the page would show if that option were added (OR
-within a facet, AND across facets). Each facet costs one aggregate query, whatever the
-number of options or briefings.
+option's count is how many items the page would show if that option were added (OR within a
+facet, AND across facets).
 """
 
-import datetime
-import json
-from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db.models import (
     Aggregate,
-    BigAutoField,
     CharField,
     Count,
     Exists,
     F,
     Func,
     IntegerField,
-    Lookup,
     OuterRef,
     Prefetch,
-    Q,
     Subquery,
 )
-from django.db.models.functions import Coalesce, ExtractYear, Lower
+from django.db.models.functions import ExtractYear, Lower
 
-from .models import Assessment, Country, Source, Speaker, Speech, Statistic, ThreatCategory
+from .models import Assessment, Country, Speaker, Speech, Statistic, ThreatCategory
 from .search import contains, highlight, matching_paragraphs, paragraph_matches, text_matches
 
 
@@ -51,22 +47,6 @@ class Year(Func):
         )
 
 
-@BigAutoField.register_lookup
-class AnyOf(Lookup):
-    """`pk__any_of=[ids]`: the ids as one parameter, not one each as `__in` sends them. Thousands
-    of ids (a search matching most briefings) make `IN (1, 2, …)` slow to send and parse in each
-    of the queries a page runs, and would pass SQLite's limit on parameters."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", [*lhs_params, [int(pk) for pk in self.rhs]]
-        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps([int(pk) for pk in self.rhs])]
-
-
 FACETS = ("threats", "countries", "speaker", "kind", "year_from", "year_to", "q")
 
 
@@ -77,11 +57,9 @@ def expand_threats(threats, categories):
 
 
 def filter_speeches(*, categories, threats=(), countries=(), speaker=None, kind="", year_from=None, year_to=None,
-                    q="", matched_ids=None):
+                    q=""):
     """Briefings matching every given filter. `categories` is the full category list, used
-    to include children of a chosen parent without another query. `matched_ids`, when given,
-    is `matching_speech_ids(q)` worked out already: a page that filters by `q` in many queries
-    runs the text search once rather than inside each of them."""
+    to include children of a chosen parent without another query."""
     speeches = Speech.objects.published()
     if threats:
         threat_ids = expand_threats(threats, categories)
@@ -100,10 +78,7 @@ def filter_speeches(*, categories, threats=(), countries=(), speaker=None, kind=
         speeches = speeches.filter(date__year__gte=year_from)
     if year_to is not None:
         speeches = speeches.filter(date__year__lte=year_to)
-    if q and matched_ids is not None:
-        # pk=None matches nothing but still runs, so the number of queries does not depend on the data.
-        speeches = speeches.filter(Q(pk__any_of=matched_ids) if matched_ids else Q(pk=None))
-    elif q:
+    if q:
         speeches = speeches.filter(text_matches(q))
     return speeches
 
@@ -138,46 +113,6 @@ def timeline_speeches(speeches):
     )
 
 
-@dataclass
-class FacetCounts:
-    threats: dict
-    countries: dict
-    speakers: dict
-    kinds: dict
-
-
-def facet_counts(filters, categories, matched_ids=None):
-    """Counts for every facet option, each applying the other active filters (`matched_ids`:
-    see filter_speeches)."""
-
-    def others(facet):
-        return filter_speeches(categories=categories, matched_ids=matched_ids,
-                               **{k: v for k, v in filters.items() if k != facet})
-
-    threat_links = Speech.threats.through.objects.filter(speech__in=others("threats"))
-    direct = dict(
-        threat_links.values_list("threatcategory_id").annotate(n=Count("speech_id", distinct=True)).order_by()
-    )
-    # A parent counts the briefings tagged with it or with any of its children.
-    grouped = dict(
-        threat_links.annotate(group=Coalesce("threatcategory__parent_id", "threatcategory_id"))
-        .values_list("group")
-        .annotate(n=Count("speech_id", distinct=True))
-        .order_by()
-    )
-    threats = {c.pk: (grouped.get(c.pk, 0) if c.parent_id is None else direct.get(c.pk, 0)) for c in categories}
-
-    countries = dict(
-        Speech.countries.through.objects.filter(speech__in=others("countries"))
-        .values_list("country_id")
-        .annotate(n=Count("speech_id"))
-        .order_by()
-    )
-    speakers = dict(others("speaker").values_list("speaker_id").annotate(n=Count("id")).order_by())
-    kinds = dict(others("kind").values_list("kind").annotate(n=Count("id")).order_by())
-    return FacetCounts(threats=threats, countries=countries, speakers=speakers, kinds=kinds)
-
-
 def filter_options():
     """Everything the filter panel lists, in four small queries."""
     return {
@@ -192,80 +127,6 @@ def filter_options():
             .order_by("-year")
         ),
     }
-
-
-CELL_JUDGEMENTS = 2
-
-
-@dataclass
-class MatrixCell:
-    total: int  # judgements on this threat in this year
-    trends: dict  # how many of them say rising, steady, falling
-    assessments: list  # all of them when there are at most CELL_JUDGEMENTS, else none
-    url: str = ""  # the timeline filtered to this threat and year, for a crowded cell
-    html: str = ""  # a crowded cell's content (views._matrix_links)
-
-    @property
-    def crowded(self):
-        return self.total > CELL_JUDGEMENTS
-
-
-def change_over_time(speeches, *, categories, threat_ids=None, countries=()):
-    """Assessments of the filtered briefings as rows of categories by columns of years.
-
-    Returns (years ascending, rows) where each row is (category, [MatrixCell per year]). A cell
-    lists its judgements when it has at most CELL_JUDGEMENTS; a crowded one shows how many
-    there are and how many say rising, steady or falling, so the matrix stays the same size
-    however many briefings a year has. Two queries: one aggregate over the cells, one for the
-    judgements of the uncrowded cells. Rows are limited to the chosen threats (with children)
-    and, when countries are chosen, to assessments about those countries. `categories` is the
-    full category list."""
-    assessments = Assessment.objects.published().filter(speech__in=speeches, speech__date__isnull=False)
-    if threat_ids:
-        assessments = assessments.filter(threat__in=threat_ids)
-    if countries:
-        assessments = assessments.filter(
-            Exists(Assessment.countries.through.objects.filter(assessment=OuterRef("pk"), country__in=countries))
-        )
-    trends = [trend.value for trend in Assessment.Trend]
-    cells = (
-        assessments.annotate(year=Year("speech__date"))
-        .values_list("threat_id", "year")
-        .annotate(n=Count("id"), **{trend: Count("id", filter=Q(trend=trend)) for trend in trends})
-        .order_by()
-    )
-    by_cell = {}
-    for threat_id, year, n, *trend_counts in cells:
-        by_cell[(threat_id, year)] = MatrixCell(n, dict(zip(trends, trend_counts, strict=True)), [])
-    few = [key for key, cell in by_cell.items() if not cell.crowded]
-    # With no uncrowded cell the query still runs (pk=None matches nothing), so the number of
-    # queries is the same whatever the data.
-    listed = assessments.filter(
-        Q.create([Q(threat_id=threat_id, speech__date__year=year) for threat_id, year in few], connector=Q.OR)
-        if few else Q(pk=None)
-    )
-    for assessment in listed.select_related("speech").order_by("speech__date", "id"):
-        by_cell[(assessment.threat_id, assessment.speech.date.year)].assessments.append(assessment)
-
-    years = sorted({year for _threat, year in by_cell})
-    by_id = {category.pk: category for category in categories}
-    # A child's row sits under its parent's, so the parent gets a row even without judgements.
-    shown = {threat_id for threat_id, _year in by_cell}
-    shown |= {by_id[threat_id].parent_id for threat_id in shown if by_id[threat_id].parent_id}
-    ordered = sorted((by_id[pk] for pk in shown), key=lambda c: (c.position, c.name))
-    empty = MatrixCell(0, {}, [])
-    rows = [(category, [by_cell.get((category.pk, year), empty) for year in years]) for category in ordered]
-    return years, rows
-
-
-def year_counts(speeches):
-    """[(year, number of briefings)], newest year first, undated (None) last: one aggregate query."""
-    return list(
-        speeches.annotate(year=Year("date"))
-        .values_list("year")
-        .annotate(n=Count("id"))
-        .order_by(F("year").desc(nulls_last=True))
-    )
 
 
 def plan_pages(counts, size):
@@ -296,33 +157,6 @@ def plan_pages(counts, size):
     if filled or not pages:
         close(filled)
     return pages
-
-
-def year_threat_weights(speeches, years):
-    """How often each threat is the subject of a published figure or judgement in the
-    briefings of each of `years`, as {year: {threat id: weight}}: the year digests, counted
-    over the whole year even when it is split across pages. Two aggregate queries."""
-    weights = defaultdict(lambda: defaultdict(int))
-    dated = [year for year in years if year is not None]
-    for model in (Statistic, Assessment):
-        rows = model.objects.published().filter(speech__in=speeches, threat__isnull=False)
-        # The years of a page are consecutive among the matching ones, so a date range covers them.
-        in_years = (
-            Q(speech__date__gte=datetime.date(min(dated), 1, 1), speech__date__lte=datetime.date(max(dated), 12, 31))
-            if dated else Q(pk__in=[])
-        )
-        if None in years:
-            in_years |= Q(speech__date__isnull=True)
-        rows = (
-            rows.filter(in_years)
-            .annotate(year=Year("speech__date"))
-            .values_list("year", "threat_id")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        for year, threat_id, n in rows:
-            weights[year][threat_id] += n
-    return weights
 
 
 class JoinedIds(Aggregate):
@@ -426,46 +260,3 @@ def matching_passages(q, speeches, per_speech=2):
         if len(passages) < per_speech:
             passages.append((paragraph.number, highlight(paragraph.text, q)))
     return found
-
-
-@dataclass
-class Coverage:
-    briefings: int
-    years: list  # years with at least one briefing, ascending
-    missing: list  # years between the first and last with none
-    undated: int
-    sources: list  # (role label, number of documents), most first
-
-    @property
-    def missing_ranges(self):
-        """The missing years as runs: ["2018–2020", "2022"]."""
-        runs = []
-        for year in self.missing:
-            if runs and runs[-1][1] == year - 1:
-                runs[-1][1] = year
-            else:
-                runs.append([year, year])
-        return [f"{start}–{end}" if end > start else str(start) for start, end in runs]
-
-
-def coverage():
-    """What the record holds, whatever the filters: how many briefings, which years, which are
-    missing between the first and the last, and where the texts come from. Two queries: briefings
-    counted per year (undated as None), source documents counted per role."""
-    per_year = dict(
-        Speech.objects.published().annotate(year=ExtractYear("date")).values_list("year").annotate(n=Count("id")).order_by()
-    )
-    years = sorted(year for year in per_year if year is not None)
-    missing = [year for year in range(years[0], years[-1] + 1) if year not in per_year] if years else []
-    roles = dict(Source.Role.choices)
-    sources = (
-        Source.objects.filter(speech__in=Speech.objects.published())
-        .values_list("role").annotate(n=Count("id")).order_by("-n", "role")
-    )
-    return Coverage(
-        briefings=sum(per_year.values()),
-        years=years,
-        missing=missing,
-        undated=per_year.get(None, 0),
-        sources=[(roles.get(role, role), n) for role, n in sources],
-    )

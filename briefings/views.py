@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_safe
 
-from . import pagecache, passages, selectors
+from . import facets, pagecache, passages, selectors
 from .forms import Filters, TimelineFilterForm
 from .models import Assessment, Attribution, Source, Speech, Statistic, Status
 from .pagecache import cached_page
@@ -87,17 +87,13 @@ def _group_by_year(speeches, threat_ids, country_ids, passages, *, counts, offse
     ]
 
 
-def _least_restrictive_removal(filters, categories, matched_ids):
+def _least_restrictive_removal(filters, index, categories, matched_ids):
     """When nothing matches: the filter (one parameter, all its values) whose removal brings
     back the most briefings, as (chip, count). Several values of one parameter mean OR, so
-    dropping one of them never brings more back: one count query per active parameter, at most
-    len(forms.PARAMETERS), only on this empty-result path."""
+    dropping one of them never brings more back: one count per active parameter, from the index."""
     best = None
     for name in filters.active:
-        remaining = filters.without(name)
-        count = selectors.filter_speeches(
-            categories=categories, matched_ids=matched_ids if remaining.q else None, **remaining.briefing_filters()
-        ).count()
+        count = index.select(filters.without(name), matched_ids, categories=categories).count()
         if count and (best is None or count > best[1]):
             best = (filters.chip_for(name), count)
     return best
@@ -108,9 +104,12 @@ def _least_restrictive_removal(filters, categories, matched_ids):
 def timeline(request):
     """The matching briefings, newest year first, a page at a time (PAGE_SIZE briefings or so,
     whole years where they fit: selectors.plan_pages). Later pages are plain links, loaded in
-    place by htmx when the link scrolls into view. Facet counts, the change-over-time matrix
-    and the year digests are aggregates over every matching briefing, in a fixed number of
-    queries, so nothing grows with the number of briefings."""
+    place by htmx when the link scrolls into view. Facet counts, the change-over-time matrix,
+    the year digests and the coverage line are counted on the facet index (facets.py), kept per
+    content version, so they cost the same whatever the number of briefings; the database is
+    asked only for the page's briefings, the judgements of the matrix's uncrowded cells, the
+    filter options and, when searching, the matching briefings (once per search and content
+    version, for every page and fragment of it)."""
     form = TimelineFilterForm(request.GET)
     if not request.htmx and form.needs_tidying(request.GET):
         # A plain form submission sends empty fields too; the address bar shows only real filters.
@@ -118,34 +117,28 @@ def timeline(request):
     options = selectors.filter_options()
     filters = form.filters()
     categories = options["categories"]
-    # What does not depend on the page is computed once per filters and content (pagecache.reuse),
-    # so later pages and htmx fragments reuse it. The text search runs once, in one query; every
-    # query below filters by the ids it found.
-    def reused(name, compute):
-        return pagecache.reuse(request, [name, filters.querystring()], compute)
-
-    def matched():
-        ids = selectors.matching_speech_ids(filters.q) if filters.q else None
-        return ids, selectors.year_counts(
-            selectors.filter_speeches(categories=categories, matched_ids=ids, **filters.briefing_filters())
-        )
-
-    matched_ids, counts_by_year = reused("matched", matched)
-    matching = selectors.filter_speeches(categories=categories, matched_ids=matched_ids, **filters.briefing_filters())
+    index = facets.current(getattr(request, "page_cache_token", None))
+    matched_ids = None
+    if filters.q:
+        matched_ids = pagecache.reuse(request, ["matched", filters.q], lambda: selectors.matching_speech_ids(filters.q))
+    selection = index.select(filters, matched_ids, categories=categories)
     threat_ids = selectors.expand_threats(filters.threats, categories) if filters.threats else set()
     country_ids = {country.pk for country in filters.countries}
 
+    counts_by_year = selection.year_counts()
     pages = selectors.plan_pages(counts_by_year, PAGE_SIZE)
     page = form.cleaned_data.get("page") or 1
     if page > len(pages):
         form.add_error("page", f"There is no page {page} of these briefings.")
         page = 1
     offset, limit = pages[page - 1]
-    speeches = list(selectors.timeline_speeches(matching)[offset:offset + limit])
+    ids = selection.ids(offset, limit)
+    order = {pk: n for n, pk in enumerate(ids)}
+    speeches = sorted(selectors.timeline_speeches(Speech.objects.filter(pk__in=ids)), key=lambda s: order[s.pk])
     # Search shows where each briefing matched (one more query, only when searching).
-    passages = selectors.matching_passages(filters.q, [s.pk for s in speeches]) if filters.q and speeches else {}
+    passages = selectors.matching_passages(filters.q, ids) if filters.q and speeches else {}
     page_years = list(dict.fromkeys(s.date.year if s.date else None for s in speeches))
-    weights = selectors.year_threat_weights(matching, page_years) if speeches else {}
+    weights = selection.subject_weights(page_years)
     context = {
         "form": form,
         "filters": filters,
@@ -162,10 +155,8 @@ def timeline(request):
         patch_vary_headers(response, ["HX-Request"])
         return response
 
-    years, matrix_rows = reused("matrix", lambda: selectors.change_over_time(
-        matching, categories=categories, threat_ids=threat_ids, countries=filters.countries
-    ))
-    counts = reused("facets", lambda: selectors.facet_counts(filters.briefing_filters(), categories, matched_ids))
+    years, matrix_rows = facets.change_over_time(selection, categories, threat_ids=threat_ids, country_ids=country_ids)
+    counts = selection.facet_counts(categories)
     context |= {
         "options": options,
         "facet_groups": [
@@ -179,10 +170,11 @@ def timeline(request):
                              any_label="Any kind"),
         ],
         "timeline_url": reverse("briefings:timeline"),
-        "result_count": sum(count for _year, count in counts_by_year),
+        "result_count": selection.count(),
         "matrix_years": years,
         "matrix_rows": _matrix_links(matrix_rows, years, filters),
-        "suggestion": _least_restrictive_removal(filters, categories, matched_ids) if not speeches and filters else None,
+        "suggestion": _least_restrictive_removal(filters, index, categories, matched_ids)
+        if not speeches and filters else None,
     }
     context["page_title"] = page_title(filters.chips)
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
@@ -191,7 +183,7 @@ def timeline(request):
         # The canonical address; static/js/timeline.js turns the push into a replace while typing.
         response["HX-Push-Url"] = filters.url()
     else:
-        context["coverage"] = reused("coverage", selectors.coverage)
+        context["coverage"] = facets.coverage(index)
         response = render(request, "briefings/timeline.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response

@@ -74,18 +74,20 @@ def test_a_draft_briefing_is_on_no_public_path_until_it_is_published(client, bri
 
 
 def test_facet_counts_and_years_count_only_published_briefings(client, briefings):
-    from briefings import selectors
+    from briefings import facets, selectors
+    from briefings.forms import Filters
 
     categories = list(selectors.filter_options()["categories"])
-    counts = selectors.facet_counts(
-        {"threats": [], "countries": [], "speaker": None, "kind": "", "year_from": None, "year_to": None, "q": ""},
-        categories,
-    )
+    index = facets.build()
+    selection = index.select(Filters(), categories=categories)
+    counts = selection.facet_counts(categories)
     shown, draft = briefings
     assert counts.speakers == {shown.speaker_id: 1}
     assert list(counts.countries.values()) == [1]
     assert selectors.filter_options()["years"] == [2024]
-    years, rows = selectors.change_over_time(selectors.filter_speeches(categories=categories), categories=categories)
+    assert selection.year_counts() == [(2024, 1)]
+    assert facets.coverage(index).briefings == 1
+    years, rows = facets.change_over_time(selection, categories)
     assert [cell.total for _category, cells in rows for cell in cells] == [1]
 
 
