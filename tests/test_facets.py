@@ -1,0 +1,270 @@
+"""The facet index (briefings/facets.py) answers what a plain reading of the rows answers.
+
+Each test builds a varied corpus (parents and children, several countries and speakers, every
+kind, undated and draft briefings, draft figures and judgements, judgements about zero to two
+countries, blank trends, ties on date) and compares the index's counts, for hundreds of filter
+combinations, with counts worked out here in Python straight from the model instances: an
+independent reference, not the code under test run twice.
+"""
+
+import datetime
+import random
+import threading
+import time
+from collections import Counter, defaultdict
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from briefings import facets, selectors
+from briefings.forms import Filters
+from briefings.models import Assessment, Source, Speech, Statistic, Status
+from tests.factories import (
+    make_assessment,
+    make_category,
+    make_country,
+    make_source,
+    make_speaker,
+    make_speech,
+    make_statistic,
+)
+
+TRENDS = ["rising", "steady", "falling", ""]
+
+
+def build_corpus(rng, n=70):
+    parents = [make_category(position=i) for i in range(3)]
+    children = [make_category(parent=parents[i], position=10 + 2 * i + j) for i in range(2) for j in range(2)]
+    categories = parents + children
+    countries = [make_country() for _ in range(4)]
+    speakers = [make_speaker() for _ in range(3)]
+    used = set()
+    for _ in range(n):
+        date = None if rng.random() < 0.1 else datetime.date(rng.choice([2001, 2002, 2005, 2006, 2010]),
+                                                              rng.randint(1, 12), rng.choice([1, 15]))
+        speaker = rng.choice(speakers)
+        title = f"Briefing {rng.randint(1, 30)}"  # titles repeat: ties on date and title are broken by id
+        while (speaker.pk, date, title) in used:  # but a speaker's briefing is unique by date and title
+            title += "+"
+        used.add((speaker.pk, date, title))
+        speech = make_speech(
+            speaker=speaker, date=date, kind=rng.choice(Speech.Kind.values), title=title,
+            status=Status.DRAFT if rng.random() < 0.15 else Status.PUBLISHED,
+            threats=rng.sample(categories, rng.randint(0, 3)), countries=rng.sample(countries, rng.randint(0, 3)),
+        )
+        source = make_source(speech=speech, role=rng.choice([Source.Role.PRIMARY, Source.Role.NEWS_REPORT]))
+        for value in range(rng.randint(0, 4)):
+            make_statistic(speech=speech, source=source, threat=rng.choice([None, *categories]), value=value,
+                           status=Status.DRAFT if rng.random() < 0.2 else Status.PUBLISHED,
+                           countries=rng.sample(countries, rng.randint(0, 2)))
+        for k in range(rng.randint(0, 3)):
+            make_assessment(speech=speech, source=source, threat=rng.choice(categories), trend=rng.choice(TRENDS),
+                            quote=f"Judgement {k}.",
+                            status=Status.DRAFT if rng.random() < 0.2 else Status.PUBLISHED,
+                            countries=rng.sample(countries, rng.randint(0, 2)))
+    return categories, countries, speakers
+
+
+class Reference:
+    """The timeline's numbers read straight off the rows."""
+
+    def __init__(self, categories):
+        self.categories = categories
+        self.speeches = sorted(
+            Speech.objects.published().prefetch_related("threats", "countries"),
+            key=lambda s: (s.date is None, -(s.date.toordinal() if s.date else 0), s.title, s.pk),
+        )
+        self.tags = {s.pk: ({t.pk for t in s.threats.all()}, {c.pk for c in s.countries.all()}) for s in self.speeches}
+        self.judgements = list(Assessment.objects.published().prefetch_related("countries"))
+        self.figures = list(Statistic.objects.published().exclude(threat=None))
+
+    def matches(self, speech, filters, matched, skip=None):
+        threats, countries = self.tags[speech.pk]
+        wanted = selectors.expand_threats(filters.threats, self.categories)
+        year = speech.date.year if speech.date else None
+        checks = {
+            "threat": not filters.threats or bool(threats & wanted),
+            "country": not filters.countries or bool(countries & {c.pk for c in filters.countries}),
+            "speaker": filters.speaker is None or speech.speaker_id == filters.speaker.pk,
+            "kind": not filters.kind or speech.kind == filters.kind,
+            "years": (filters.year_from is None and filters.year_to is None) or (
+                year is not None and (filters.year_from is None or year >= filters.year_from)
+                and (filters.year_to is None or year <= filters.year_to)),
+            "q": not filters.q or speech.pk in matched,
+        }
+        return all(ok for name, ok in checks.items() if name != skip)
+
+    def selected(self, filters, matched, skip=None):
+        return [s for s in self.speeches if self.matches(s, filters, matched, skip)]
+
+    def facet_counts(self, filters, matched):
+        by_threat = self.selected(filters, matched, "threat")
+        threats = {}
+        for category in self.categories:
+            group = {category.pk} | {c.pk for c in self.categories if c.parent_id == category.pk and category.parent_id is None}
+            threats[category.pk] = sum(bool(self.tags[s.pk][0] & group) for s in by_threat)
+        countries = Counter(c for s in self.selected(filters, matched, "country") for c in self.tags[s.pk][1])
+        speakers = Counter(s.speaker_id for s in self.selected(filters, matched, "speaker"))
+        kinds = Counter(s.kind for s in self.selected(filters, matched, "kind"))
+        return threats, dict(countries), dict(speakers), dict(kinds)
+
+    def judgement_cells(self, filters, matched):
+        chosen = {s.pk: s for s in self.selected(filters, matched) if s.date}
+        wanted = selectors.expand_threats(filters.threats, self.categories) if filters.threats else None
+        countries = {c.pk for c in filters.countries}
+        cells = defaultdict(Counter)
+        for judgement in self.judgements:
+            speech = chosen.get(judgement.speech_id)
+            if speech is None or (wanted and judgement.threat_id not in wanted):
+                continue
+            if countries and not countries & {c.pk for c in judgement.countries.all()}:
+                continue
+            cells[(judgement.threat_id, speech.date.year)][judgement.trend] += 1
+        return cells
+
+    def weights(self, filters, matched, years):
+        chosen = {s.pk: (s.date.year if s.date else None) for s in self.selected(filters, matched)}
+        weights = defaultdict(Counter)
+        for item in [*self.judgements, *self.figures]:
+            year = chosen.get(item.speech_id, "not chosen")
+            if year in years:
+                weights[year][item.threat_id] += 1
+        return {year: dict(counts) for year, counts in weights.items()}
+
+
+def random_filters(rng, categories, countries, speakers, speech_ids):
+    chosen = {}
+    if rng.random() < 0.5:
+        chosen["threats"] = tuple(rng.sample(categories, rng.randint(1, 2)))
+    if rng.random() < 0.5:
+        chosen["countries"] = tuple(rng.sample(countries, rng.randint(1, 2)))
+    if rng.random() < 0.3:
+        chosen["speaker"] = rng.choice(speakers)
+    if rng.random() < 0.3:
+        chosen["kind"] = rng.choice(Speech.Kind.values)
+    if rng.random() < 0.3:
+        chosen["year_from"] = rng.choice([None, 2001, 2002, 2006])
+        chosen["year_to"] = rng.choice([None, 2002, 2005, 2010])
+    matched = set()
+    if rng.random() < 0.3:
+        chosen["q"] = "anything"
+        matched = set(rng.sample(speech_ids, rng.randint(0, len(speech_ids))))
+    return Filters(**chosen), matched
+
+
+@pytest.mark.parametrize("corpus_seed", [1, 2, 3])
+def test_the_index_counts_what_the_rows_say_for_every_combination_of_filters(db, corpus_seed):
+    rng = random.Random(corpus_seed)
+    categories, countries, speakers = build_corpus(rng)
+    reference = Reference(categories)
+    index = facets.build()
+    all_ids = list(Speech.objects.values_list("pk", flat=True))  # drafts too: the index must ignore them
+    assert reference.speeches, "the corpus has published briefings"
+    for _ in range(150):
+        filters, matched = random_filters(rng, categories, countries, speakers, all_ids)
+        selection = index.select(filters, sorted(matched), categories=categories)
+        expected = reference.selected(filters, matched)
+
+        assert selection.count() == len(expected)
+        year_counts = Counter(s.date.year if s.date else None for s in expected)
+        assert selection.year_counts() == sorted(year_counts.items(), key=lambda item: (item[0] is None, -(item[0] or 0)))
+        offset = rng.randint(0, max(0, len(expected) - 1))
+        assert selection.ids(offset, 7) == [s.pk for s in expected[offset:offset + 7]]
+
+        counts = selection.facet_counts(categories)
+        threats, by_country, by_speaker, by_kind = reference.facet_counts(filters, matched)
+        assert (counts.threats, counts.countries, counts.speakers, counts.kinds) == (threats, by_country, by_speaker, by_kind)
+
+        threat_ids = selectors.expand_threats(filters.threats, categories) if filters.threats else set()
+        cells = selection.judgement_counts(threat_ids, {c.pk for c in filters.countries})
+        assert {key: +counter for key, counter in cells.items() if +counter} == reference.judgement_cells(filters, matched)
+
+        years = set(rng.sample(sorted(year_counts, key=str), min(2, len(year_counts))))
+        assert dict(selection.subject_weights(years)) == reference.weights(filters, matched, years)
+
+
+def test_the_matrix_lists_the_judgements_of_uncrowded_cells_and_counts_crowded_ones(db):
+    rng = random.Random(7)
+    categories, countries, speakers = build_corpus(rng, n=40)
+    reference = Reference(categories)
+    index = facets.build()
+    for filters in [Filters(), Filters(countries=(countries[0],)), Filters(threats=(categories[0],))]:
+        years, rows = facets.change_over_time(index.select(filters, categories=categories), categories,
+                                              threat_ids=selectors.expand_threats(filters.threats, categories),
+                                              country_ids={c.pk for c in filters.countries})
+        expected = reference.judgement_cells(filters, set())
+        assert years == sorted({year for _threat, year in expected})
+        seen = {}
+        for category, cells in rows:
+            for year, cell in zip(years, cells, strict=True):
+                if cell.total:
+                    seen[(category.pk, year)] = cell
+        assert {key: cell.total for key, cell in seen.items()} == {key: sum(c.values()) for key, c in expected.items()}
+        for key, cell in seen.items():
+            assert cell.trends == {trend: expected[key][trend] for trend in ("rising", "steady", "falling")}
+            if cell.crowded:
+                assert cell.assessments == []
+            else:
+                assert len(cell.assessments) == cell.total
+                assert all((a.threat_id, a.speech.date.year) == key for a in cell.assessments)
+
+
+def test_coverage_counts_published_briefings_their_years_and_their_documents(db):
+    rng = random.Random(11)
+    categories, _countries, _speakers = build_corpus(rng, n=30)
+    published = list(Speech.objects.published())
+    coverage = facets.coverage(facets.build())
+    assert coverage.briefings == len(published)
+    assert coverage.undated == sum(s.date is None for s in published)
+    assert coverage.years == sorted({s.date.year for s in published if s.date})
+    assert set(coverage.missing) == set(range(coverage.years[0], coverage.years[-1] + 1)) - set(coverage.years)
+    roles = dict(Source.Role.choices)
+    expected = Counter(roles[role] for role in Source.objects.filter(speech__in=published).values_list("role", flat=True))
+    assert dict(coverage.sources) == dict(expected)
+
+
+def test_the_index_is_built_in_seven_queries_whatever_the_corpus(db):
+    rng = random.Random(5)
+    build_corpus(rng, n=5)
+    with CaptureQueriesContext(connection) as small:
+        facets.build()
+    build_corpus(random.Random(6), n=40)
+    with CaptureQueriesContext(connection) as large:
+        facets.build()
+    assert len(small.captured_queries) == len(large.captured_queries) == 7
+
+
+def test_an_index_is_kept_per_content_version_and_built_once_however_many_threads_ask(monkeypatch):
+    """No database: `build` is replaced by a slow stand-in that records each build."""
+    built = []
+
+    def slow_build(token=None):
+        built.append(token)
+        time.sleep(0.05)  # long enough for every thread to arrive while the first builds
+        return SimpleNamespace(token=token)
+
+    monkeypatch.setattr(facets, "build", slow_build)
+    monkeypatch.setattr(facets, "_kept", None)
+    gate = threading.Barrier(6)
+    results = []
+
+    def ask():
+        gate.wait()
+        results.append(facets.current("version-a"))
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert built == ["version-a"]
+    assert len(results) == 6 and all(result is results[0] for result in results)
+
+    assert facets.current("version-a") is results[0]  # the same version: kept, not built again
+    assert built == ["version-a"]
+    newer = facets.current("version-b")  # a change replaced the token: built again
+    assert built == ["version-a", "version-b"] and newer.token == "version-b"
+    assert facets.current(None) is not facets.current(None)  # no token: built for each caller, never kept
+    assert built[2:] == [None, None]
