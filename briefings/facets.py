@@ -79,15 +79,16 @@ class Tally:
 
 @dataclass(frozen=True)
 class Span:
-    """A year's positions: [first, first + size), first a multiple of 8."""
+    """A year's positions: [first, first + size), first a multiple of 8; `bytes` the slice of a
+    set's bytes that holds them."""
 
     year: int | None
     first: int
     size: int
+    bytes: slice = field(init=False, compare=False)
 
-    @property
-    def bytes(self):
-        return slice(self.first >> 3, (self.first + self.size + 7) >> 3)
+    def __post_init__(self):
+        object.__setattr__(self, "bytes", slice(self.first >> 3, (self.first + self.size + 7) >> 3))
 
 
 @dataclass
@@ -104,6 +105,7 @@ class MatrixCell:
 
 
 CELL_JUDGEMENTS = 2
+TRENDS = tuple(Assessment.Trend.values)
 
 
 @dataclass
@@ -337,7 +339,7 @@ def change_over_time(selection, categories, *, threat_ids=(), country_ids=()):
     country_ids = set(country_ids)
     by_cell = {}
     for key, trends in selection.judgement_counts(set(threat_ids), country_ids).items():
-        by_cell[key] = MatrixCell(sum(trends.values()), {trend: trends[trend] for trend in Assessment.Trend.values}, [])
+        by_cell[key] = MatrixCell(sum(trends.values()), {trend: trends[trend] for trend in TRENDS}, [])
     few = {key for key, cell in by_cell.items() if not cell.crowded}
     holders = {pk for threat_id, year in few for pk in selection.judged_ids(threat_id, year)}
     # With no uncrowded cell the query still runs (pk=None matches nothing), so the number of

@@ -95,7 +95,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A write transaction takes SQLite's write lock when it begins, so two curators' saves queue
     # (up to `timeout` seconds) instead of one failing with "database is locked" when both, having
-    # read, try to write.
+    # read, try to write. Write-ahead logging: readers in other workers are not blocked while one
+    # writes (a page stored in the shared cache, a curator's save), and a commit costs one sync.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         transaction_mode="IMMEDIATE", timeout=20, init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
@@ -109,11 +110,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
         "TEST_DATABASE_NAME", "test_threat_briefings"
     )
-
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Write-ahead logging: readers in other workers are not blocked while one writes (a page
-    # stored in the shared cache, a curator's save), and a commit costs one sync instead of several.
-    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
+    # Random reads cost about what sequential ones do on SSD storage. With PostgreSQL's default
+    # (4, for spinning disks) the planner scanned all 30,000 judgements (29 ms) rather than use
+    # their trigram index (4 ms) for a search at 10,000 briefings.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", f"-c random_page_cost={os.environ.get('PG_RANDOM_PAGE_COST', '1.1')}"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
