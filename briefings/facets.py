@@ -169,6 +169,11 @@ class FacetIndex:
     def of_ids(self, ids):
         return _bits((self.position[pk] for pk in ids if pk in self.position), self.size)
 
+    def ranked(self, scores):
+        """The published among {briefing id: score}, highest score first, ties in timeline order."""
+        found = [(-score, self.position[pk], pk) for pk, score in scores.items() if pk in self.position]
+        return [pk for _score, _position, pk in sorted(found)]
+
     def per_year(self, bits):
         """{year: how many of `bits` it holds}, for every year of the index."""
         data = bits.to_bytes(self.size, "little")
@@ -193,7 +198,7 @@ class FacetIndex:
 
     def select(self, filters, matched_ids=None, *, categories):
         """The briefings matching `filters` (a forms.Filters), as a Selection. `matched_ids`: the
-        ids of the briefings matching its `q` (selectors.matching_speech_ids)."""
+        ids of the briefings matching its `q` (selectors.matching_speech_scores)."""
         from .selectors import expand_threats
 
         parts = {}
@@ -237,6 +242,22 @@ class Selection:
 
     def ids(self, offset, limit):
         return self.index.ids_at(self.bits, offset, limit)
+
+    def ranked_ids(self, ranked, offset, limit):
+        """The selected among `ranked` (briefing ids, best first), from the `offset`-th to `offset + limit`."""
+        data = self.bits.to_bytes(self.index.size, "little")
+        position = self.index.position
+        found = []
+        for pk in ranked:
+            p = position.get(pk)
+            if p is not None and data[p >> 3] >> (p & 7) & 1:
+                if offset:
+                    offset -= 1
+                    continue
+                found.append(pk)
+                if len(found) == limit:
+                    break
+        return found
 
     def facet_counts(self, categories):
         """How many briefings each option of each facet would show if chosen: a parent threat

@@ -389,6 +389,18 @@ class TimelineFilterForm(forms.Form):
         )
 
 
+class TimelineForm(TimelineFilterForm):
+    """The timeline's own parameters: the filters, `page` and the order of search results."""
+
+    # Search results come most relevant first (selectors.RELEVANCE); "date" lists them by year, as
+    # the timeline does without a search. Not a filter: like `page`, it only orders what matches.
+    sort = forms.ChoiceField(
+        choices=[("", "Most relevant first"), ("date", "By year, newest first")],
+        required=False,
+        error_messages={"invalid_choice": "“%(value)s” is not a sort order: use “date”, or leave it out for relevance."},
+    )
+
+
 class StatisticFilterForm(TimelineFilterForm):
     """The timeline's filters plus what only the statistics views take: an exact `measure`
     and `whose` words a figure is (repeatable)."""

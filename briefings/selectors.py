@@ -10,6 +10,7 @@ facet, AND across facets).
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import (
     Aggregate,
     CharField,
@@ -21,6 +22,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Subquery,
+    Value,
 )
 from django.db.models.functions import ExtractYear, Lower
 
@@ -83,18 +85,33 @@ def filter_speeches(*, categories, threats=(), countries=(), speaker=None, kind=
     return speeches
 
 
-def matching_speech_ids(q):
-    """The ids of the briefings that `text_matches(q)`, in one query: a union of the briefings
-    with a matching paragraph, title or summary, published figure or published judgement, each
-    found through its search index (search.py)."""
+# What a match adds to a briefing's relevance: its title or summary, each published judgement or
+# figure, each paragraph of its text.
+RELEVANCE = {"speech": 10, "assessment": 3, "statistic": 3, "paragraph": 1}
+
+
+def matching_speech_scores(q):
+    """{briefing id: relevance} for the briefings that `text_matches(q)`, in one query: the
+    matches of each searched table (paragraphs, titles and summaries, published figures,
+    published judgements), each found through its search index (search.py) and weighted by
+    RELEVANCE, summed per briefing by the database. Drafts' ids may be among them: the callers
+    keep to published briefings."""
     parts = [
-        paragraph_matches(q).order_by().values_list("speech_id"),
-        Speech.objects.published().filter(contains(Speech, q)).order_by().values_list("id"),
-        Statistic.objects.published().filter(contains(Statistic, q)).order_by().values_list("speech_id"),
-        Assessment.objects.published().filter(contains(Assessment, q)).order_by().values_list("speech_id"),
+        paragraph_matches(q).order_by().annotate(w=Value(RELEVANCE["paragraph"])).values_list("speech_id", "w"),
+        Speech.objects.published().filter(contains(Speech, q)).order_by()
+        .annotate(w=Value(RELEVANCE["speech"])).values_list("id", "w"),
+        Statistic.objects.published().filter(contains(Statistic, q)).order_by()
+        .annotate(w=Value(RELEVANCE["statistic"])).values_list("speech_id", "w"),
+        Assessment.objects.published().filter(contains(Assessment, q)).order_by()
+        .annotate(w=Value(RELEVANCE["assessment"])).values_list("speech_id", "w"),
     ]
     parts = [part for part in parts if not part.query.is_empty()]
-    return sorted({speech_id for (speech_id,) in parts[0].union(*parts[1:])})
+    if not parts:
+        return {}
+    sql, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT speech_id, SUM(w) FROM ({sql}) matches GROUP BY speech_id", params)
+        return dict(cursor.fetchall())
 
 
 def timeline_speeches(speeches):

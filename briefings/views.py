@@ -11,7 +11,7 @@ from django.utils.translation import get_language_info
 from django.views.decorators.http import require_safe
 
 from . import facets, pagecache, passages, selectors
-from .forms import Filters, TimelineFilterForm
+from .forms import Filters, TimelineForm
 from .models import Assessment, Attribution, Source, Speech, Statistic, Status
 from .pagecache import cached_page
 
@@ -50,16 +50,29 @@ class Year:
     cards: list
     digest: str
     continued: bool  # the year began on an earlier page
+    label: str = ""  # a heading other than the year: search results most relevant first
 
 
 def _digest(count, weights, categories):
     """"N briefings, mostly about …": the year's size and its three most frequent subjects,
-    both counted over the whole year (see selectors.year_threat_weights)."""
+    both counted over the whole year (see facets.Selection.subject_weights)."""
     position = {category.pk: (category.position, category.name) for category in categories}
     names = {category.pk: category.name for category in categories}
     top = sorted(weights, key=lambda threat_id: (-weights[threat_id], position.get(threat_id, (0, ""))))[:3]
     briefings = f"{count} briefing{'s' if count != 1 else ''}"
     return f"{briefings}, mostly about {', '.join(names[pk] for pk in top)}" if top else briefings
+
+
+def _cards(speeches, threat_ids, country_ids, passages):
+    return [
+        Card(
+            speech=speech,
+            assessments=_highlights(speech.assessments.all(), threat_ids, country_ids, KEY_ASSESSMENTS),
+            statistics=_highlights(speech.statistics.all(), threat_ids, country_ids, HEADLINE_STATISTICS),
+            passages=passages.get(speech.pk, []),
+        )
+        for speech in speeches
+    ]
 
 
 def _group_by_year(speeches, threat_ids, country_ids, passages, *, counts, offset, weights, categories):
@@ -72,19 +85,23 @@ def _group_by_year(speeches, threat_ids, country_ids, passages, *, counts, offse
         position += count
     sizes = dict(counts)
     cards_by_year = {}
-    for speech in speeches:
-        card = Card(
-            speech=speech,
-            assessments=_highlights(speech.assessments.all(), threat_ids, country_ids, KEY_ASSESSMENTS),
-            statistics=_highlights(speech.statistics.all(), threat_ids, country_ids, HEADLINE_STATISTICS),
-            passages=passages.get(speech.pk, []),
-        )
-        year = speech.date.year if speech.date else None
+    for card in _cards(speeches, threat_ids, country_ids, passages):
+        year = card.speech.date.year if card.speech.date else None
         cards_by_year.setdefault(year, []).append(card)
     return [
         Year(year, cards, _digest(sizes[year], weights.get(year, {}), categories), continued=starts[year] < offset)
         for year, cards in cards_by_year.items()
     ]
+
+
+def _ordinal(n):
+    return "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+def _sort_links(filters, by_relevance):
+    """The two orders of search results, as (label, URL, chosen)."""
+    return [("Most relevant first", filters.url(), by_relevance),
+            ("By year", filters.url(sort="date"), not by_relevance)]
 
 
 def _least_restrictive_removal(filters, index, categories, matched_ids):
@@ -110,7 +127,7 @@ def timeline(request):
     asked only for the page's briefings, the judgements of the matrix's uncrowded cells, the
     filter options and, when searching, the matching briefings (once per search and content
     version, for every page and fragment of it)."""
-    form = TimelineFilterForm(request.GET)
+    form = TimelineForm(request.GET)
     if not request.htmx and form.needs_tidying(request.GET):
         # A plain form submission sends empty fields too; the address bar shows only real filters.
         return HttpResponseRedirect(request.path + (f"?{form.tidy_query.urlencode()}" if form.tidy_query else ""))
@@ -118,36 +135,48 @@ def timeline(request):
     filters = form.filters()
     categories = options["categories"]
     index = facets.current(getattr(request, "page_cache_token", None))
-    matched_ids = None
-    if filters.q:
-        matched_ids = pagecache.reuse(request, ["matched", filters.q], lambda: selectors.matching_speech_ids(filters.q))
-    selection = index.select(filters, matched_ids, categories=categories)
+    # A search finds its briefings once per search and content version, for every page and fragment.
+    ranked = pagecache.reuse(request, ["ranked", filters.q],
+                             lambda: index.ranked(selectors.matching_speech_scores(filters.q))) if filters.q else None
+    selection = index.select(filters, ranked, categories=categories)
     threat_ids = selectors.expand_threats(filters.threats, categories) if filters.threats else set()
     country_ids = {country.pk for country in filters.countries}
+    by_relevance = bool(filters.q) and form.cleaned_data.get("sort") != "date"
+    sort = "date" if filters.q and not by_relevance else None  # kept in the page links
 
     counts_by_year = selection.year_counts()
-    pages = selectors.plan_pages(counts_by_year, PAGE_SIZE)
+    if by_relevance:
+        total = selection.count()
+        pages = [(start, min(PAGE_SIZE, total - start)) for start in range(0, total, PAGE_SIZE)] or [(0, 0)]
+    else:
+        pages = selectors.plan_pages(counts_by_year, PAGE_SIZE)
     page = form.cleaned_data.get("page") or 1
     if page > len(pages):
         form.add_error("page", f"There is no page {page} of these briefings.")
         page = 1
     offset, limit = pages[page - 1]
-    ids = selection.ids(offset, limit)
+    ids = selection.ranked_ids(ranked, offset, limit) if by_relevance else selection.ids(offset, limit)
     order = {pk: n for n, pk in enumerate(ids)}
     speeches = sorted(selectors.timeline_speeches(Speech.objects.filter(pk__in=ids)), key=lambda s: order[s.pk])
     # Search shows where each briefing matched (one more query, only when searching).
     passages = selectors.matching_passages(filters.q, ids) if filters.q and speeches else {}
-    page_years = list(dict.fromkeys(s.date.year if s.date else None for s in speeches))
-    weights = selection.subject_weights(page_years)
+    if by_relevance:
+        label = "Most relevant first" if page == 1 else f"More matches, from the {offset + 1}{_ordinal(offset + 1)}"
+        groups = [Year(None, _cards(speeches, threat_ids, country_ids, passages), "", False, label)] if speeches else []
+    else:
+        page_years = list(dict.fromkeys(s.date.year if s.date else None for s in speeches))
+        groups = _group_by_year(speeches, threat_ids, country_ids, passages, counts=counts_by_year, offset=offset,
+                                weights=selection.subject_weights(page_years), categories=categories)
     context = {
         "form": form,
         "filters": filters,
-        "groups": _group_by_year(speeches, threat_ids, country_ids, passages, counts=counts_by_year, offset=offset,
-                                 weights=weights, categories=categories),
+        "groups": groups,
+        "by_relevance": by_relevance,
+        "sort_links": _sort_links(filters, by_relevance) if filters.q else None,
         "page": page,
         "page_count": len(pages),
-        "next_page_url": filters.url(page=page + 1) if page < len(pages) else None,
-        "previous_page_url": filters.url(page=page - 1 if page > 2 else None) if page > 1 else None,
+        "next_page_url": filters.url(sort=sort, page=page + 1) if page < len(pages) else None,
+        "previous_page_url": filters.url(sort=sort, page=page - 1 if page > 2 else None) if page > 1 else None,
     }
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request and page > 1:
         # The "Older briefings" link scrolled into view: just the next years, in place of the link.
@@ -173,7 +202,7 @@ def timeline(request):
         "result_count": selection.count(),
         "matrix_years": years,
         "matrix_rows": _matrix_links(matrix_rows, years, filters),
-        "suggestion": _least_restrictive_removal(filters, index, categories, matched_ids)
+        "suggestion": _least_restrictive_removal(filters, index, categories, ranked)
         if not speeches and filters else None,
     }
     context["page_title"] = page_title(filters.chips)
@@ -181,7 +210,7 @@ def timeline(request):
         # The filter form asked: send the results and the new facet counts, not the page.
         response = render(request, "briefings/timeline.html#htmx-response", context)
         # The canonical address; static/js/timeline.js turns the push into a replace while typing.
-        response["HX-Push-Url"] = filters.url()
+        response["HX-Push-Url"] = filters.url(sort=sort)
     else:
         context["coverage"] = facets.coverage(index)
         response = render(request, "briefings/timeline.html", context)

@@ -186,3 +186,75 @@ def test_indexes_are_rebuilt_when_a_migration_dropped_their_triggers(client, db)
     assert speech_slugs(client, "sabotage") == {"before"}  # missed: no trigger
     search.install_sqlite_indexes()
     assert speech_slugs(client, "sabotage") == {"before", "after"}
+
+
+# ------------------------------------------------------------- relevance
+
+
+def card_slugs(html):
+    return re.findall(r'<article class="card">\s*<h3><a href="/briefings/([^/]+)/">', html)
+
+
+@pytest.fixture
+def ranked_corpus(db):
+    """Four briefings about ransomware, oldest most relevant: a title match (2001), four matching
+    paragraphs (2005), a figure whose measure matches (2015), one matching paragraph (2010); and
+    a 2020 briefing that does not match."""
+    import datetime
+
+    def briefing(year, title, text):
+        speech = make_speech(title=title, date=datetime.date(year, 1, 1), slug=f"b{year}")
+        make_source(speech=speech, text=text)
+        return speech
+
+    briefing(2001, "Ransomware and the state", "Nothing more on it here.")
+    briefing(2005, "A speech", "Ransomware grows.\n\nRansomware spreads.\n\nRansomware pays.\n\nRansomware hurts.")
+    briefing(2010, "Another speech", "Ransomware grows.\n\nOther things.")
+    figure = briefing(2015, "A third speech", "We saw 40 attacks.")
+    make_statistic(speech=figure, source=figure.sources.get(), quote="We saw 40 attacks.", measure="ransomware attacks",
+                   value=40, value_text="40")
+    briefing(2020, "Unrelated", "Counter-terrorism only.")
+
+
+def test_search_results_come_most_relevant_first_and_by_year_on_request(client, ranked_corpus):
+    html = client.get("/?q=ransomware").content.decode()
+    # Title or summary 10, each paragraph 1, a figure 3 (selectors.RELEVANCE): 10, 4, 3, 1.
+    assert card_slugs(html) == ["b2001", "b2005", "b2015", "b2010"]
+    assert "Most relevant first</h2>" in html
+    assert '<strong aria-current="true">Most relevant first</strong>' in html
+    assert '<a href="/?q=ransomware&amp;sort=date">By year</a>' in html
+
+    by_year = client.get("/?q=ransomware&sort=date").content.decode()
+    assert card_slugs(by_year) == ["b2015", "b2010", "b2005", "b2001"]
+    assert '<strong aria-current="true">By year</strong>' in by_year
+    assert "4 briefings match the filters." in html and "4 briefings match the filters." in by_year
+
+
+def test_later_pages_of_ranked_results_continue_where_the_first_stopped(client, ranked_corpus, monkeypatch):
+    from briefings import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    first = client.get("/?q=ransomware").content.decode()
+    assert card_slugs(first) == ["b2001", "b2005", "b2015"]
+    assert 'href="/?q=ransomware&amp;page=2"' in first and "More matches</a>" in first
+    second = client.get("/?q=ransomware&page=2").content.decode()
+    assert card_slugs(second) == ["b2010"]
+    assert "More matches, from the 4th</h2>" in second
+    # Sorted by year, the order is kept from page to page.
+    assert 'href="/?q=ransomware&amp;sort=date&amp;page=2"' in client.get("/?q=ransomware&sort=date").content.decode()
+
+
+def test_filters_narrow_ranked_results_without_changing_their_order(client, ranked_corpus):
+    assert card_slugs(client.get("/?q=ransomware&from=2005").content.decode()) == ["b2005", "b2015", "b2010"]
+
+
+def test_an_unknown_order_says_so_and_ranks_by_relevance(client, ranked_corpus):
+    html = client.get("/?q=ransomware&sort=sideways").content.decode()
+    assert "“sideways” is not a sort order" in html
+    assert card_slugs(html) == ["b2001", "b2005", "b2015", "b2010"]
+
+
+def test_without_a_search_there_is_no_order_to_choose(client, ranked_corpus):
+    html = client.get("/").content.decode()
+    assert 'class="sort-links"' not in html
+    assert card_slugs(html)[:2] == ["b2020", "b2015"]
