@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# make serve-prod: gunicorn's address and worker processes (about 2 per core).
+# make serve-prod: gunicorn's address, worker processes (about 2 per core) and threads in each.
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 2
+THREADS ?= 2
 
 .PHONY: install migrate seed run test test-postgres fixtures check bench bench-100k import-bench clean backup restore serve-prod
 
@@ -37,7 +38,7 @@ serve-prod: install
 	DJANGO_ENV=production $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DJANGO_ENV=production $(BIN)/python manage.py createcachetable
 	DJANGO_ENV=production $(BIN)/python manage.py shell --no-imports -c "from django.core.cache import cache; cache.clear()"
-	DJANGO_ENV=production $(BIN)/gunicorn briefings.wsgi --bind $(BIND) --workers $(WORKERS) $(GUNICORN_ARGS)
+	DJANGO_ENV=production $(BIN)/gunicorn briefings.wsgi --bind $(BIND) --workers $(WORKERS) --threads $(THREADS) $(GUNICORN_ARGS)
 
 # Django's checks, then the whole suite (browser tests run when Chromium is present).
 check: install
@@ -73,6 +74,7 @@ restore: migrate
 # default postgres://postgres@127.0.0.1:5432, created and dropped), then the realistic mix through
 # gunicorn and wrk. Not part of CI; ~15 minutes.
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk could not be installed: the realistic mix will be skipped"
 	$(BIN)/python benchmarks/run.py
 
 # Recall and precision of import_document's draft figures on tests/data/import_bench/, and its time per MB.
@@ -81,6 +83,7 @@ import-bench: install
 
 # The same at the seed and 100,000 synthetic briefings (slow: about half an hour).
 bench-100k: install
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk could not be installed: the realistic mix will be skipped"
 	BENCH_SIZES=0,100000 $(BIN)/python benchmarks/run.py
 
 clean:

@@ -157,6 +157,10 @@ class FacetIndex:
             found |= getattr(self, facet).get(key, 0)
         return found
 
+    def years_held(self):
+        """The years with published briefings, newest first."""
+        return [span.year for span in self.spans if span.year is not None]
+
     def years(self, year_from, year_to):
         """The dated briefings from `year_from` to `year_to` (either may be None)."""
         found = 0

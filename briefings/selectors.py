@@ -130,19 +130,22 @@ def timeline_speeches(speeches):
     )
 
 
-def filter_options():
-    """Everything the filter panel lists, in four small queries."""
-    return {
-        "categories": list(ThreatCategory.objects.order_by("position", "name")),
-        "countries": list(Country.objects.order_by("name")),
-        "speakers": list(Speaker.objects.order_by("name")),
-        "years": list(
+def filter_options(years=None):
+    """Everything the filter panel lists, in four small queries, or three when the years with
+    briefings (newest first) are given, as the timeline's facet index knows them."""
+    if years is None:
+        years = list(
             Speech.objects.published().filter(date__isnull=False)
             .annotate(year=Year("date"))
             .values_list("year", flat=True)
             .distinct()
             .order_by("-year")
-        ),
+        )
+    return {
+        "categories": list(ThreatCategory.objects.order_by("position", "name")),
+        "countries": list(Country.objects.order_by("name")),
+        "speakers": list(Speaker.objects.order_by("name")),
+        "years": years,
     }
 
 

@@ -131,10 +131,10 @@ def timeline(request):
     if not request.htmx and form.needs_tidying(request.GET):
         # A plain form submission sends empty fields too; the address bar shows only real filters.
         return HttpResponseRedirect(request.path + (f"?{form.tidy_query.urlencode()}" if form.tidy_query else ""))
-    options = selectors.filter_options()
+    index = facets.current(getattr(request, "page_cache_token", None))
+    options = selectors.filter_options(years=index.years_held())
     filters = form.filters()
     categories = options["categories"]
-    index = facets.current(getattr(request, "page_cache_token", None))
     # A search finds its briefings once per search and content version, for every page and fragment.
     ranked = pagecache.reuse(request, ["ranked", filters.q],
                              lambda: index.ranked(selectors.matching_speech_scores(filters.q))) if filters.q else None

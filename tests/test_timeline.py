@@ -243,18 +243,18 @@ def kept_index(monkeypatch):
 @pytest.mark.parametrize(
     "query, headers, expected_queries",
     [
-        # 4 option lists; 1 page of briefings + 6 prefetches (threats, countries, assessments and
+        # 3 option lists (threats, countries, speakers; the years come from the index); 1 page of briefings + 6 prefetches (threats, countries, assessments and
         # their countries, statistics and their countries); 1 for the judgements of the matrix's
         # uncrowded cells. Facet counts, briefings per year, the matrix's counts, the digests and
         # the coverage line come from the facet index: no query.
-        ("", {}, 12),
+        ("", {}, 11),
         # The same, plus one query each to validate the two slug filters.
-        ("?country=c0&threat=t-parent", {}, 14),
+        ("?country=c0&threat=t-parent", {}, 13),
         # The htmx fragment needs the same data.
-        ("?country=c0&threat=t-parent", {"HX-Request": "true"}, 14),
+        ("?country=c0&threat=t-parent", {"HX-Request": "true"}, 13),
         # A search adds two queries: the ids of the matching briefings (found once, then turned
         # into a set of the index) and the matching passages shown on the cards.
-        ("?q=plots", {}, 14),
+        ("?q=plots", {}, 13),
     ],
 )
 def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_assert_num_queries, kept_index, size,
@@ -275,7 +275,7 @@ def test_without_a_kept_index_a_page_builds_one_in_seven_more_queries(client, dj
     """Inside a transaction (as here) there is no content token, so nothing is kept: the page
     builds the index itself (facets.build: 7 queries) and then asks what it always asks."""
     make_corpus(size)
-    with django_assert_num_queries(12 + 7):
+    with django_assert_num_queries(11 + 7):
         response = client.get(reverse("briefings:timeline"))
     assert shown_slugs(response)
 
@@ -283,11 +283,11 @@ def test_without_a_kept_index_a_page_builds_one_in_seven_more_queries(client, dj
 @pytest.mark.parametrize("size", [30, 60])
 def test_an_older_page_loaded_by_htmx_costs_a_fixed_number_of_queries(client, django_assert_num_queries, kept_index,
                                                                       size):
-    """4 option lists and the page of briefings with its 6 prefetches: no facet counts or
+    """3 option lists and the page of briefings with its 6 prefetches: no facet counts or
     matrix, which the page already shows."""
     make_corpus(size)
     kept_index()
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         response = client.get("/?page=2", headers={"HX-Request": "true"})
     assert shown_slugs(response)
 
