@@ -414,3 +414,36 @@ def test_reused_aggregates_follow_the_filters_and_the_content(client, statistic)
     speech.kind = "video"
     speech.save()
     assert "1 briefing matches the filters." in client.get("/?kind=video&page=1").content.decode()
+
+
+def test_the_facet_index_follows_every_committed_change_and_is_kept_between_them(client, statistic, monkeypatch):
+    """The timeline's counts come from the facet index kept per content token: tagging a briefing
+    (an m2m change), publishing a draft and withdrawing a briefing each show on the next page, and
+    between changes the index is not rebuilt."""
+    from briefings import facets
+
+    cyber = make_category(slug="cyber", name="Cyber")
+    builds = []
+    real_build = facets.build
+    monkeypatch.setattr(facets, "build", lambda token=None: builds.append(token) or real_build(token))
+
+    assert "No briefings match these filters" in client.get("/?threat=cyber").content.decode()
+    before = len(builds)
+    client.get("/?kind=video")  # another address, the same content: the kept index answers
+    assert len(builds) == before == 1
+
+    statistic.speech.threats.add(cyber)
+    assert "1 briefing matches the filters." in client.get("/?threat=cyber").content.decode()
+    assert len(builds) == 2
+
+    draft = make_speech(slug="draft", title="A draft", status=Status.DRAFT, threats=[cyber])
+    assert "1 briefing matches the filters." in client.get("/?threat=cyber&page=1").content.decode()
+    draft.status = Status.PUBLISHED
+    draft.save()
+    assert "2 briefings match the filters." in client.get("/?threat=cyber").content.decode()
+
+    withdrawn = statistic.speech
+    withdrawn.status = Status.DRAFT
+    withdrawn.save()
+    html = client.get("/?threat=cyber").content.decode()
+    assert "1 briefing matches the filters." in html and "A draft" in html and "The briefing" not in html
