@@ -96,21 +96,22 @@ def matching_speech_scores(q):
     published judgements), each found through its search index (search.py) and weighted by
     RELEVANCE, summed per briefing by the database. Drafts' ids may be among them: the callers
     keep to published briefings."""
+    def scored(rows, column, table):
+        # The same two column names in every part, whichever part comes first in the union.
+        return rows.order_by().annotate(sid=F(column), w=Value(RELEVANCE[table])).values_list("sid", "w")
+
     parts = [
-        paragraph_matches(q).order_by().annotate(w=Value(RELEVANCE["paragraph"])).values_list("speech_id", "w"),
-        Speech.objects.published().filter(contains(Speech, q)).order_by()
-        .annotate(w=Value(RELEVANCE["speech"])).values_list("id", "w"),
-        Statistic.objects.published().filter(contains(Statistic, q)).order_by()
-        .annotate(w=Value(RELEVANCE["statistic"])).values_list("speech_id", "w"),
-        Assessment.objects.published().filter(contains(Assessment, q)).order_by()
-        .annotate(w=Value(RELEVANCE["assessment"])).values_list("speech_id", "w"),
+        scored(paragraph_matches(q), "speech_id", "paragraph"),
+        scored(Speech.objects.published().filter(contains(Speech, q)), "id", "speech"),
+        scored(Statistic.objects.published().filter(contains(Statistic, q)), "speech_id", "statistic"),
+        scored(Assessment.objects.published().filter(contains(Assessment, q)), "speech_id", "assessment"),
     ]
     parts = [part for part in parts if not part.query.is_empty()]
     if not parts:
         return {}
     sql, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT speech_id, SUM(w) FROM ({sql}) matches GROUP BY speech_id", params)
+        cursor.execute(f"SELECT sid, SUM(w) FROM ({sql}) matches GROUP BY sid", params)
         return dict(cursor.fetchall())
 
 

@@ -258,3 +258,14 @@ def test_without_a_search_there_is_no_order_to_choose(client, ranked_corpus):
     html = client.get("/").content.decode()
     assert 'class="sort-links"' not in html
     assert card_slugs(html)[:2] == ["b2020", "b2015"]
+
+
+def test_a_search_with_no_words_still_scores_titles_and_figures(ranked_corpus):
+    """Punctuation has no words for the paragraph index, so the union starts with another table:
+    the scores must not depend on which part comes first (a 500 before)."""
+    from briefings import selectors
+
+    speech = Speech.objects.get(slug="b2020")
+    speech.title = "Unrelated?!"
+    speech.save()
+    assert selectors.matching_speech_scores("?!") == {speech.pk: selectors.RELEVANCE["speech"]}
