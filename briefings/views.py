@@ -161,7 +161,7 @@ def timeline(request):
     # Search shows where each briefing matched (one more query, only when searching).
     passages = selectors.matching_passages(filters.q, ids) if filters.q and speeches else {}
     if by_relevance:
-        label = "Most relevant first" if page == 1 else f"More matches, from the {offset + 1}{_ordinal(offset + 1)}"
+        label = "Best matches" if page == 1 else f"More matches, from the {offset + 1}{_ordinal(offset + 1)}"
         groups = [Year(None, _cards(speeches, threat_ids, country_ids, passages), "", False, label)] if speeches else []
     else:
         page_years = list(dict.fromkeys(s.date.year if s.date else None for s in speeches))

@@ -220,7 +220,7 @@ def test_search_results_come_most_relevant_first_and_by_year_on_request(client, 
     html = client.get("/?q=ransomware").content.decode()
     # Title or summary 10, each paragraph 1, a figure 3 (selectors.RELEVANCE): 10, 4, 3, 1.
     assert card_slugs(html) == ["b2001", "b2005", "b2015", "b2010"]
-    assert "Most relevant first</h2>" in html
+    assert "Best matches</h2>" in html
     assert '<strong aria-current="true">Most relevant first</strong>' in html
     assert '<a href="/?q=ransomware&amp;sort=date">By year</a>' in html
 
