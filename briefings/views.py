@@ -94,6 +94,20 @@ def _group_by_year(speeches, threat_ids, country_ids, passages, *, counts, offse
     ]
 
 
+def _pages(selection, counts_by_year, by_relevance):
+    """The pages as [(offset, limit)]: ranked search results fill pages of PAGE_SIZE; otherwise
+    whole years where they fit (selectors.plan_pages)."""
+    if by_relevance:
+        total = selection.count()
+        return [(start, min(PAGE_SIZE, total - start)) for start in range(0, total, PAGE_SIZE)] or [(0, 0)]
+    return selectors.plan_pages(counts_by_year, PAGE_SIZE)
+
+
+def _in_order(speeches, ids):
+    order = {pk: n for n, pk in enumerate(ids)}
+    return sorted(speeches, key=lambda speech: order[speech.pk])
+
+
 def _ordinal(n):
     return "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
 
@@ -145,19 +159,14 @@ def timeline(request):
     sort = "date" if filters.q and not by_relevance else None  # kept in the page links
 
     counts_by_year = selection.year_counts()
-    if by_relevance:
-        total = selection.count()
-        pages = [(start, min(PAGE_SIZE, total - start)) for start in range(0, total, PAGE_SIZE)] or [(0, 0)]
-    else:
-        pages = selectors.plan_pages(counts_by_year, PAGE_SIZE)
+    pages = _pages(selection, counts_by_year, by_relevance)
     page = form.cleaned_data.get("page") or 1
     if page > len(pages):
         form.add_error("page", f"There is no page {page} of these briefings.")
         page = 1
     offset, limit = pages[page - 1]
     ids = selection.ranked_ids(ranked, offset, limit) if by_relevance else selection.ids(offset, limit)
-    order = {pk: n for n, pk in enumerate(ids)}
-    speeches = sorted(selectors.timeline_speeches(Speech.objects.filter(pk__in=ids)), key=lambda s: order[s.pk])
+    speeches = _in_order(selectors.timeline_speeches(Speech.objects.filter(pk__in=ids)), ids)
     # Search shows where each briefing matched (one more query, only when searching).
     passages = selectors.matching_passages(filters.q, ids) if filters.q and speeches else {}
     if by_relevance:
