@@ -19,15 +19,17 @@ briefings, and each year starts on a byte boundary, so one year's part of any se
 its bytes (`per_year`).
 
 The index is built from the database in seven queries (`build`) and kept per process under the
-page cache's content token, which every save replaces: it is rebuilt once after each change,
-in the background by the process that made it (pagecache.warm_pages) and on first use by the
-others. A request with no token (inside a transaction, as in tests) builds its own.
+page cache's content token, which every save replaces: it is rebuilt once after each change, in
+the background by the process that made it (pagecache.warm_pages), and left in the shared cache,
+from which the other processes load it rather than build it again. A request with no token
+(inside a transaction, as in tests) builds its own.
 """
 
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q
 
 from .models import Assessment, Source, Speech, Statistic, Status
@@ -458,12 +460,14 @@ def build(token=None):
 
 _kept = None
 _building = threading.Lock()
+SHARED_FOR = 60 * 60  # seconds an index stays in the shared cache (a newer token retires it sooner)
 
 
 def current(token):
-    """The index for content version `token`: the one kept by this process if it is for that
-    version, else built (once, however many threads ask) and kept. With no token, built for the
-    caller alone."""
+    """The index for content version `token`: the one this process keeps if it is for that
+    version; else the one another process built and left in the shared cache (Django's cache,
+    which every worker shares); else built here (once, however many threads ask) and left there
+    for the others. With no token, built for the caller alone."""
     global _kept
     if token is None:
         return build()
@@ -471,5 +475,10 @@ def current(token):
         return _kept
     with _building:
         if _kept is None or _kept.token != token:
-            _kept = build(token)
+            key = f"facet-index:{token}"
+            index = cache.get(key)
+            if index is None:
+                index = build(token)
+                cache.set(key, index, SHARED_FOR)
+            _kept = index
         return _kept

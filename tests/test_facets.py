@@ -236,6 +236,11 @@ def test_the_index_is_built_in_seven_queries_whatever_the_corpus(db):
     assert len(small.captured_queries) == len(large.captured_queries) == 7
 
 
+def shared_cache(store):
+    """A stand-in for Django's cache over a dict: what other processes would see."""
+    return SimpleNamespace(get=store.get, set=lambda key, value, timeout: store.update({key: value}))
+
+
 def test_an_index_is_kept_per_content_version_and_built_once_however_many_threads_ask(monkeypatch):
     """No database: `build` is replaced by a slow stand-in that records each build."""
     built = []
@@ -247,6 +252,8 @@ def test_an_index_is_kept_per_content_version_and_built_once_however_many_thread
 
     monkeypatch.setattr(facets, "build", slow_build)
     monkeypatch.setattr(facets, "_kept", None)
+    shared = {}
+    monkeypatch.setattr(facets, "cache", shared_cache(shared))
     gate = threading.Barrier(6)
     results = []
 
@@ -268,3 +275,14 @@ def test_an_index_is_kept_per_content_version_and_built_once_however_many_thread
     assert built == ["version-a", "version-b"] and newer.token == "version-b"
     assert facets.current(None) is not facets.current(None)  # no token: built for each caller, never kept
     assert built[2:] == [None, None]
+    assert set(shared) == {"facet-index:version-a", "facet-index:version-b"}
+
+
+def test_another_process_loads_the_index_from_the_shared_cache_instead_of_building_it(monkeypatch):
+    built = []
+    monkeypatch.setattr(facets, "build", lambda token=None: built.append(token) or SimpleNamespace(token=token))
+    shared = {"facet-index:version-c": SimpleNamespace(token="version-c", made_by="another process")}
+    monkeypatch.setattr(facets, "cache", shared_cache(shared))
+    monkeypatch.setattr(facets, "_kept", SimpleNamespace(token="version-b"))
+    assert facets.current("version-c").made_by == "another process"
+    assert built == []

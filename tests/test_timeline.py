@@ -243,7 +243,8 @@ def kept_index(monkeypatch):
 @pytest.mark.parametrize(
     "query, headers, expected_queries",
     [
-        # 3 option lists (threats, countries, speakers; the years come from the index); 1 page of briefings + 6 prefetches (threats, countries, assessments and
+        # 3 option lists (threats, countries, speakers; the years come from the index); 1 page of
+        # briefings + 6 prefetches (threats, countries, assessments and
         # their countries, statistics and their countries); 1 for the judgements of the matrix's
         # uncrowded cells. Facet counts, briefings per year, the matrix's counts, the digests and
         # the coverage line come from the facet index: no query.
