@@ -399,17 +399,21 @@ def build(token=None):
     """The index of the published briefings, in seven queries: the briefings, their threats,
     their countries, the published judgements and their countries, the published figures per
     briefing and threat, and the source documents."""
+    from .selectors import Year
+
     order = [F("date").desc(nulls_last=True), "title", "id"]
-    rows = list(Speech.objects.published().order_by(*order).values_list("id", "date", "kind", "speaker_id"))
-    ids, spans, position = [], [], {}
-    for pk, date, _kind, _speaker in rows:
-        year = date.year if date else None
-        if not spans or spans[-1].year != year:
+    rows = list(Speech.objects.published().order_by(*order).annotate(year=Year("date"))
+                .values_list("id", "year", "kind", "speaker_id"))
+    ids, starts, position = [], [], {}  # starts: (year, its first position)
+    for pk, year, _kind, _speaker in rows:
+        if not starts or starts[-1][0] != year:
             ids += [None] * (-len(ids) % 8)  # each year starts on a byte
-            spans.append(Span(year, len(ids), 0))
+            starts.append((year, len(ids)))
         position[pk] = len(ids)
         ids.append(pk)
-        spans[-1] = Span(year, spans[-1].first, spans[-1].size + 1)
+    ends = [first for _year, first in starts[1:]] + [len(ids)]
+    spans = [Span(year, first, len([pk for pk in ids[first:end] if pk is not None]))
+             for (year, first), end in zip(starts, ends, strict=True)]
     size = (len(ids) + 7) >> 3
 
     def sets(pairs):
@@ -446,8 +450,8 @@ def build(token=None):
         if speech_id in position:
             subjects[threat_id][position[speech_id]] += n
     subjects.pop(None, None)
-    sources = Counter(role for speech_id, role in Source.objects.values_list("speech_id", "role").iterator()
-                      if speech_id in position)
+    sources = Counter(dict(Source.objects.filter(speech__status=published).values_list("role")
+                           .annotate(n=Count("id")).order_by()))
     return FacetIndex(
         token=token, ids=ids, spans=spans, size=size, everything=_bits(position.values(), size),
         threats=threats, countries=countries, speakers=speakers, kinds=kinds,
