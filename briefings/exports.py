@@ -43,6 +43,7 @@ from . import selectors
 from .forms import StatisticFilterForm, TimelineFilterForm
 from .models import Country, Statistic, ThreatCategory
 from .pagecache import cached_page
+from .paging import CountedPaginator
 from .text import clean_control_characters
 
 SITE_NAME = "Threat Briefings"
@@ -87,8 +88,9 @@ def _speeches(filters):
     return selectors.filter_speeches(categories=_categories(), **filters.briefing_filters())
 
 
-def _statistics(filters):
-    return selectors.export_statistics(selectors.filter_statistics(filters, categories=_categories()))
+def _statistics(filters, categories=None):
+    categories = _categories() if categories is None else categories
+    return selectors.export_statistics(selectors.filter_statistics(filters, categories=categories))
 
 
 def _number(value):
@@ -168,9 +170,13 @@ def briefing_data(request, speech):
     }
 
 
-def _paged(request, form, rows):
-    """(page of rows, the paging fields of the answer), or (None, errors) past the last page."""
-    paginator = Paginator(rows, API_PAGE_SIZE, allow_empty_first_page=True)
+def _paged(request, form, rows, count=None):
+    """(page of rows, the paging fields of the answer), or (None, errors) past the last page.
+    `count`, when given, is how many `rows` there are, counted more cheaply than by COUNT over them."""
+    if count is None:
+        paginator = Paginator(rows, API_PAGE_SIZE, allow_empty_first_page=True)
+    else:
+        paginator = CountedPaginator(rows, API_PAGE_SIZE, count=count)
     number = form.cleaned_data.get("page") or 1
     if number > paginator.num_pages:
         return None, {"page": [f"There is no page {number}: these results have {paginator.num_pages}."]}
@@ -194,7 +200,10 @@ def statistics_json(request):
     form = StatisticFilterForm(request.GET)
     if not form.is_valid():
         return _json_errors(form)
-    page, paging = _paged(request, form, _statistics(form.filters()))
+    filters, categories = form.filters(), _categories()
+    # Counted without the join to the briefing that fetching the page in date order needs.
+    count = selectors.filter_statistics(filters, categories=categories, counting=True).count()
+    page, paging = _paged(request, form, _statistics(filters, categories), count)
     if page is None:
         return _json_errors(form, paging)
     to_row = StatisticRows(request)

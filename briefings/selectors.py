@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import (
     Aggregate,
     BigAutoField,
@@ -26,9 +27,9 @@ from django.db.models import (
     Q,
     Subquery,
 )
-from django.db.models.functions import Coalesce, ExtractYear, Lower
+from django.db.models.functions import Coalesce, ExtractYear
 
-from .models import Assessment, Country, Source, Speaker, Speech, Statistic, ThreatCategory
+from .models import Assessment, Country, Source, Speaker, Speech, Statistic, Status, ThreatCategory
 from .search import contains, highlight, matching_paragraphs, paragraph_matches, text_matches
 
 
@@ -339,17 +340,41 @@ class JoinedIds(Aggregate):
         )
 
 
-def filter_statistics(filters, *, categories):
+def published_statistics():
+    """Statistic.objects.published() (published figures of published briefings) without joining
+    the briefing: a figure of a published briefing is one whose briefing is not among the
+    unpublished ones, which are few and found by an index. So counting figures reads an index of
+    the figures alone, instead of looking up the briefing of each of them."""
+    unpublished = Speech.objects.exclude(status=Status.PUBLISHED).values("pk")
+    return Statistic.objects.filter(status=Status.PUBLISHED).exclude(speech__in=unpublished)
+
+
+def unpublished_statistics():
+    """Every figure that published_statistics() leaves out, found by indexes: they are few."""
+    unpublished = Speech.objects.exclude(status=Status.PUBLISHED).values("pk")
+    # lt/gt rather than exclude(status=…): "not equal" cannot seek in the status index.
+    return Statistic.objects.filter(
+        Q(status__lt=Status.PUBLISHED) | Q(status__gt=Status.PUBLISHED) | Q(speech__in=unpublished)
+    )
+
+
+def filter_statistics(filters, *, categories, counting=False):
     """Published figures matching `filters` (a forms.Filters), judged at the figure's level:
     `threats` match the figure's own threat (a parent includes its children), `countries` its
     own countries, `whose` its attribution, `measure` its measure; speaker, kind, years and
-    `q` are the briefing's. `categories`: as for filter_speeches (read only for `threats`)."""
-    statistics = Statistic.objects.published()
-    briefing_filters = {**filters.briefing_filters(), "threats": (), "countries": ()}
-    if any(value not in (None, "", ()) for value in briefing_filters.values()):
-        # Only then: published() already keeps to published briefings, and `speech__in` every one
-        # of them would only slow each query down.
-        statistics = statistics.filter(speech__in=filter_speeches(categories=categories, **briefing_filters))
+    `q` are the briefing's. `categories`: as for filter_speeches (read only for `threats`).
+
+    The same figures either way; `counting` says how they are found. Rows to show keep the join
+    to the briefing (Statistic.objects.published()): ordered by the briefing's date, the database
+    walks the briefings newest first and stops after a page. Counts (`counting=True`) read only
+    indexes of the figures (published_statistics())."""
+    statistics = published_statistics() if counting else Statistic.objects.published()
+    if _filters_briefings(filters):
+        # Only then: both already keep to published briefings, and `speech__in` every one of
+        # them would only slow each query down.
+        statistics = statistics.filter(
+            speech__in=filter_speeches(categories=categories, **_briefing_filters(filters))
+        )
     if filters.threats:
         statistics = statistics.filter(threat__in=expand_threats(filters.threats, categories))
     if filters.countries:
@@ -363,37 +388,84 @@ def filter_statistics(filters, *, categories):
     return statistics
 
 
+def _briefing_filters(filters):
+    """The briefing's own filters of a figure's: threats and countries are the figure's."""
+    return {**filters.briefing_filters(), "threats": (), "countries": ()}
+
+
+def _filters_briefings(filters):
+    return any(value not in (None, "", ()) for value in _briefing_filters(filters).values())
+
+
 @dataclass
 class FigureCounts:
     """How many figures each option of the statistics facets would show (counts of figures,
-    not briefings), each applying the other active filters."""
+    not briefings), each applying the other active filters, and `total`, how many figures
+    match every filter."""
 
     threats: dict
     countries: dict
     whose: dict
     measures: list  # [(measure, figures)] in alphabetical order
+    total: int
 
 
 def figure_facet_counts(filters, categories):
-    """FigureCounts in four aggregate queries. A figure has one threat, so a parent's count is
-    its own figures plus its children's."""
+    """FigureCounts in two aggregate queries, whatever the number of figures or options.
 
-    def others(name):
-        return filter_statistics(filters.without(name), categories=categories).order_by()
-
-    direct = dict(others("threat").values_list("threat_id").annotate(n=Count("id")))
+    A figure has one threat, one attribution and one measure, so one query counts the figures
+    of each (measure, threat, attribution) under the filters the three facets share (the
+    briefing's and `countries`), and each facet's counts, and the total, are sums of those groups
+    over the other two facets' filters: a few hundred groups, not a scan per facet. A parent's
+    count is its own figures plus its children's. Countries (several to a figure) take the
+    second query."""
+    chosen_threats = expand_threats(filters.threats, categories) if filters.threats else None
+    shared = filter_statistics(filters.without("threat").without("whose").without("measure"), categories=categories,
+                               counting=True)
+    groups = shared.order_by().values_list("measure", "threat_id", "attribution").annotate(n=Count("*"))
+    direct, whose, measures, total = defaultdict(int), defaultdict(int), {}, 0
+    for measure, threat_id, attribution, n in _ordered_by_measure(groups):
+        threat_ok = chosen_threats is None or threat_id in chosen_threats
+        whose_ok = not filters.whose or attribution in filters.whose
+        measure_ok = not filters.measure or measure == filters.measure
+        if whose_ok and measure_ok:
+            direct[threat_id] += n
+        if threat_ok and measure_ok:
+            whose[attribution] += n
+        if threat_ok and whose_ok:
+            measures[measure] = measures.get(measure, 0) + n
+            total += n if measure_ok else 0
     threats = {category.pk: direct.get(category.pk, 0) for category in categories}
     for category in categories:
         if category.parent_id in threats:
             threats[category.parent_id] += direct.get(category.pk, 0)
-    countries = dict(
-        Statistic.countries.through.objects.filter(statistic__in=others("country"))
-        .values_list("country_id").annotate(n=Count("statistic_id")).order_by()
-    )
-    whose = dict(others("whose").values_list("attribution").annotate(n=Count("id")))
-    # As people read a list: "MI5 staff" among the m's, not before every lower-case measure.
-    measures = list(others("measure").values_list("measure").annotate(n=Count("id")).order_by(Lower("measure"), "measure"))
-    return FigureCounts(threats=threats, countries=countries, whose=whose, measures=measures)
+    return FigureCounts(threats=threats, countries=_country_counts(filters, categories), whose=dict(whose),
+                        measures=list(measures.items()), total=total)
+
+
+def _ordered_by_measure(groups):
+    """The rows of `groups` (grouped values starting with the measure) as people read a list of
+    measures: "MI5 staff" among the m's, not before every lower-case measure; the database sorts
+    them, as it sorts text, once grouped. (Ordered inside the grouped query, LOWER(measure) would
+    join the GROUP BY and the figures would be sorted before being counted, instead of read in
+    the order of the index.)"""
+    sql, params = groups.query.sql_with_params()
+    with connections[groups.db].cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({sql}) grouped ORDER BY LOWER(measure), measure", params)
+        return cursor.fetchall()
+
+
+def _country_counts(filters, categories):
+    """{country id: figures} applying every filter but `countries`: one aggregate query. With no
+    other filter it counts the links of every figure but the (few) unpublished ones, reading the
+    links' index alone rather than looking up each figure."""
+    links = Statistic.countries.through.objects.order_by()
+    others = filters.without("country")
+    if others.threats or others.whose or others.measure or _filters_briefings(others):
+        links = links.filter(statistic__in=filter_statistics(others, categories=categories, counting=True))
+    else:
+        links = links.exclude(statistic__in=unpublished_statistics())
+    return dict(links.values_list("country_id").annotate(n=Count("*")))
 
 
 def export_statistics(statistics):
