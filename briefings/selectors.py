@@ -340,21 +340,28 @@ class JoinedIds(Aggregate):
         )
 
 
+def unpublished(model):
+    """The rows of `model` (briefings, figures) that are not published: few, and found by seeking
+    the status index (lt and gt: "not equal" cannot seek in an index)."""
+    return model.objects.filter(Q(status__lt=Status.PUBLISHED) | Q(status__gt=Status.PUBLISHED))
+
+
 def published_statistics():
     """Statistic.objects.published() (published figures of published briefings) without joining
     the briefing: a figure of a published briefing is one whose briefing is not among the
-    unpublished ones, which are few and found by an index. So counting figures reads an index of
-    the figures alone, instead of looking up the briefing of each of them."""
-    unpublished = Speech.objects.exclude(status=Status.PUBLISHED).values("pk")
-    return Statistic.objects.filter(status=Status.PUBLISHED).exclude(speech__in=unpublished)
+    unpublished ones. So counting figures reads an index of the figures alone, instead of looking
+    up the briefing of each of them."""
+    return Statistic.objects.filter(status=Status.PUBLISHED).exclude(speech__in=unpublished(Speech).values("pk"))
 
 
-def unpublished_statistics():
-    """Every figure that published_statistics() leaves out, found by indexes: they are few."""
-    unpublished = Speech.objects.exclude(status=Status.PUBLISHED).values("pk")
-    # lt/gt rather than exclude(status=…): "not equal" cannot seek in the status index.
-    return Statistic.objects.filter(
-        Q(status__lt=Status.PUBLISHED) | Q(status__gt=Status.PUBLISHED) | Q(speech__in=unpublished)
+def published_statistic_countries():
+    """The country links of published_statistics(): every link but those of the unpublished
+    figures and of the figures of unpublished briefings, so counting them reads the links' index
+    alone."""
+    return (
+        Statistic.countries.through.objects
+        .exclude(statistic__in=unpublished(Statistic).values("pk"))
+        .exclude(statistic__in=Statistic.objects.filter(speech__in=unpublished(Speech).values("pk")).values("pk"))
     )
 
 
@@ -459,13 +466,36 @@ def _country_counts(filters, categories):
     """{country id: figures} applying every filter but `countries`: one aggregate query. With no
     other filter it counts the links of every figure but the (few) unpublished ones, reading the
     links' index alone rather than looking up each figure."""
-    links = Statistic.countries.through.objects.order_by()
     others = filters.without("country")
     if others.threats or others.whose or others.measure or _filters_briefings(others):
-        links = links.filter(statistic__in=filter_statistics(others, categories=categories, counting=True))
+        links = Statistic.countries.through.objects.filter(
+            statistic__in=filter_statistics(others, categories=categories, counting=True)
+        )
     else:
-        links = links.exclude(statistic__in=unpublished_statistics())
-    return dict(links.values_list("country_id").annotate(n=Count("*")))
+        links = published_statistic_countries()
+    return dict(links.order_by().values_list("country_id").annotate(n=Count("*")))
+
+
+def briefing_tags(speech_ids):
+    """{briefing id: (threat slugs, country slugs)} for the given briefings, in the order of their
+    relations (speech.threats.all(): by position and name; countries by name): two queries of
+    plain values rather than a model instance and a manager per tag."""
+    tags = {pk: ([], []) for pk in speech_ids}
+    threats = (
+        Speech.threats.through.objects.filter(speech_id__in=speech_ids)
+        .order_by("threatcategory__position", "threatcategory__name", "threatcategory_id")
+        .values_list("speech_id", "threatcategory__slug")
+    )
+    for speech_id, slug in threats:
+        tags[speech_id][0].append(slug)
+    countries = (
+        Speech.countries.through.objects.filter(speech_id__in=speech_ids)
+        .order_by("country__name", "country_id")
+        .values_list("speech_id", "country__slug")
+    )
+    for speech_id, slug in countries:
+        tags[speech_id][1].append(slug)
+    return tags
 
 
 def export_statistics(statistics):

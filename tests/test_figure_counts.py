@@ -100,10 +100,17 @@ def test_the_explorer_shows_as_many_figures_as_match(client, corpus, query):
 
 
 def test_counting_finds_the_same_figures_as_showing(corpus):
-    """filter_statistics(counting=True) writes "published" without the join; the same rows."""
+    """filter_statistics(counting=True) writes "published" without the join; the same rows, and
+    the same country links."""
     shown = set(Statistic.objects.published().values_list("pk", flat=True))
     counted = set(selectors.published_statistics().values_list("pk", flat=True))
-    left_out = set(selectors.unpublished_statistics().values_list("pk", flat=True))
+    links = selectors.published_statistic_countries()
     assert counted == shown
-    assert left_out == set(Statistic.objects.values_list("pk", flat=True)) - shown and left_out
-    assert Speech.objects.exclude(status=Status.PUBLISHED).exists()
+    assert set(links.values_list("pk", flat=True)) == set(
+        Statistic.countries.through.objects.filter(statistic__in=shown).values_list("pk", flat=True)
+    )
+    assert set(links.values_list("statistic_id", flat=True)) < set(
+        Statistic.countries.through.objects.values_list("statistic_id", flat=True)
+    )
+    assert set(selectors.unpublished(Speech)) == set(Speech.objects.exclude(status=Status.PUBLISHED)) != set()
+    assert set(selectors.unpublished(Statistic)) == set(Statistic.objects.exclude(status=Status.PUBLISHED)) != set()
