@@ -6,6 +6,7 @@ from django.db import migrations, models
 # - statistic_series_idx, the figures of each measure by briefing (the series' briefings per measure),
 #   replaces statistic_measure_speech_idx, whose columns it starts with;
 # - statistic_facets_idx, the figures of each (threat, attribution, measure): the facet counts;
+# - statistic_published_idx, the narrowest, for the number of published figures;
 # - speech_status_idx: the unpublished briefings, whose figures are left out;
 # - the figures' country links by country: the country counts. (A table Django makes for the
 #   many-to-many relation, so the index is made here in SQL; both databases take this statement.)
@@ -41,6 +42,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='statistic',
             index=models.Index(fields=['status', 'threat', 'attribution', 'measure', 'speech'], name='statistic_facets_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='statistic',
+            index=models.Index(fields=['status', 'speech'], name='statistic_published_idx'),
         ),
         migrations.RunSQL(
             f"CREATE INDEX {COUNTRY_LINKS} ON briefings_statistic_countries (country_id, statistic_id)",
