@@ -11,7 +11,6 @@ nothing. So the page costs the same whatever the number of figures.
 from collections import Counter
 from dataclasses import dataclass
 
-from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, When
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -25,6 +24,7 @@ from . import charts, selectors
 from .forms import ExplorerForm, Filters
 from .models import Attribution
 from .pagecache import cached_page
+from .paging import CountedPaginator
 from .views import page_title
 
 FIGURES_PER_PAGE = 100
@@ -110,11 +110,12 @@ def _sorted(statistics, sort):
     return statistics.order_by(undated_last, "id")
 
 
-def _series(statistics):
+def _series(statistics, counted):
     """(charted series, [(measure, figures, briefings)] too long to chart): one aggregate
-    query over the measures, one for the points of those that are charted."""
+    query over the measures (`counted`: the same figures as `statistics`, found for counting,
+    selectors.filter_statistics), one for the points of those that are charted."""
     measures = (
-        statistics.order_by()
+        counted.order_by()
         .values_list("measure")
         .annotate(figures=Count("*"), briefings=Count("speech", distinct=True))
         .filter(briefings__gte=2)
@@ -145,15 +146,15 @@ def statistics_explorer(request):
     statistics = selectors.filter_statistics(filters, categories=categories)
     sort = form.cleaned_data.get("sort") or "newest"
     table = _sorted(statistics.select_related("speech__speaker").defer("speech__summary"), sort)
-    paginator = Paginator(table, FIGURES_PER_PAGE, allow_empty_first_page=True)
+    counts = selectors.figure_facet_counts(filters, categories)
+    paginator = CountedPaginator(table, FIGURES_PER_PAGE, count=counts.total)
     number = form.cleaned_data.get("page") or 1
     if number > paginator.num_pages:
         form.add_error("page", f"There is no page {number} of these figures.")
         number = 1
     page = paginator.page(number)
-    points, too_long = _series(statistics)
+    points, too_long = _series(statistics, selectors.filter_statistics(filters, categories=categories, counting=True))
     series = build_series(points, filters)
-    counts = selectors.figure_facet_counts(filters, categories)
     kept_sort = sort if sort != "newest" else None
     context = {
         "form": form,

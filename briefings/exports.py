@@ -41,8 +41,9 @@ from django.views.decorators.http import require_safe
 
 from . import selectors
 from .forms import StatisticFilterForm, TimelineFilterForm
-from .models import Country, Statistic, ThreatCategory
+from .models import Country, ThreatCategory
 from .pagecache import cached_page
+from .paging import CountedPaginator
 from .text import clean_control_characters
 
 SITE_NAME = "Threat Briefings"
@@ -87,8 +88,9 @@ def _speeches(filters):
     return selectors.filter_speeches(categories=_categories(), **filters.briefing_filters())
 
 
-def _statistics(filters):
-    return selectors.export_statistics(selectors.filter_statistics(filters, categories=_categories()))
+def _statistics(filters, categories=None):
+    categories = _categories() if categories is None else categories
+    return selectors.export_statistics(selectors.filter_statistics(filters, categories=categories))
 
 
 def _number(value):
@@ -153,7 +155,8 @@ def spreadsheet_safe(value):
     return value
 
 
-def briefing_data(request, speech):
+def briefing_data(request, speech, threats, countries):
+    """A briefing as the API gives it; `threats` and `countries` are its slugs (selectors.briefing_tags)."""
     return {
         "slug": speech.slug,
         "title": speech.title,
@@ -161,16 +164,20 @@ def briefing_data(request, speech):
         "date_inferred": speech.date_inferred,
         "kind": speech.kind,
         "speaker": speech.speaker.name,
-        "threats": [category.slug for category in speech.threats.all()],
-        "countries": [country.slug for country in speech.countries.all()],
+        "threats": threats,
+        "countries": countries,
         "url": request.build_absolute_uri(speech.get_absolute_url()),
         "statistics": speech.published_statistics,
     }
 
 
-def _paged(request, form, rows):
-    """(page of rows, the paging fields of the answer), or (None, errors) past the last page."""
-    paginator = Paginator(rows, API_PAGE_SIZE, allow_empty_first_page=True)
+def _paged(request, form, rows, count=None):
+    """(page of rows, the paging fields of the answer), or (None, errors) past the last page.
+    `count`, when given, is how many `rows` there are, counted more cheaply than by COUNT over them."""
+    if count is None:
+        paginator = Paginator(rows, API_PAGE_SIZE, allow_empty_first_page=True)
+    else:
+        paginator = CountedPaginator(rows, API_PAGE_SIZE, count=count)
     number = form.cleaned_data.get("page") or 1
     if number > paginator.num_pages:
         return None, {"page": [f"There is no page {number}: these results have {paginator.num_pages}."]}
@@ -194,7 +201,10 @@ def statistics_json(request):
     form = StatisticFilterForm(request.GET)
     if not form.is_valid():
         return _json_errors(form)
-    page, paging = _paged(request, form, _statistics(form.filters()))
+    filters, categories = form.filters(), _categories()
+    # Counted without the join to the briefing that fetching the page in date order needs.
+    count = selectors.filter_statistics(filters, categories=categories, counting=True).count()
+    page, paging = _paged(request, form, _statistics(filters, categories), count)
     if page is None:
         return _json_errors(form, paging)
     to_row = StatisticRows(request)
@@ -274,19 +284,23 @@ def briefings_json(request):
     form = TimelineFilterForm(request.GET)
     if not form.is_valid():
         return _json_errors(form)
-    speeches = _speeches(form.filters()).select_related("speaker").prefetch_related("threats", "countries")
+    # Speakers by a second query, not a join: joined, SQLite reads the briefings speaker by speaker
+    # and sorts them all, instead of walking the date index and stopping after a page.
+    speeches = _speeches(form.filters()).prefetch_related("speaker").defer("summary", "date_basis")
     page, paging = _paged(request, form, speeches)
     if page is None:
         return _json_errors(form, paging)
-    # The page's rows first, then the published figures of those briefings only.
+    # The page's rows first, then their tags and published figures: for those briefings only.
     page = list(page)
+    ids = [speech.pk for speech in page]
+    tags = selectors.briefing_tags(ids)
     figures = dict(
-        Statistic.objects.published().filter(speech__in=page).values_list("speech").annotate(n=Count("id")).order_by()
+        selectors.published_statistics().filter(speech__in=ids).values_list("speech").annotate(n=Count("id")).order_by()
     )
     for speech in page:
         speech.published_statistics = figures.get(speech.pk, 0)
     return JsonResponse({**_notices(form), **paging,
-                         "results": [briefing_data(request, speech) for speech in page]})
+                         "results": [briefing_data(request, speech, *tags[speech.pk]) for speech in page]})
 
 
 def csv_filename(filters):

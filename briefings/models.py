@@ -146,7 +146,11 @@ class Speech(SluggedModel):
                 condition=Q(date_inferred=False) | ~Q(date_basis=""), name="inferred_date_has_basis"
             ),
         ]
-        indexes = [models.Index(fields=["date"], name="speech_date_idx")]
+        indexes = [
+            models.Index(fields=["date"], name="speech_date_idx"),
+            # The unpublished briefings, which are few: figures are counted as those not in them.
+            models.Index(fields=["status"], name="speech_status_idx"),
+        ]
 
     def __str__(self):
         return self.title
@@ -336,8 +340,15 @@ class Statistic(CuratedItem):
             models.CheckConstraint(condition=~Q(value_text=""), name="statistic_has_value_text"),
             models.UniqueConstraint(fields=["speech", "measure", "value"], name="unique_statistic_per_speech_measure_value"),
         ]
-        # With the briefing: the explorer's per-measure counts read the index alone.
-        indexes = [models.Index(fields=["status", "measure", "speech"], name="statistic_measure_speech_idx")]
+        # The explorer's counts read an index alone, in its order, whatever figure filters apply
+        # (selectors.figure_facet_counts): the briefings of each measure in the first, the figures of
+        # each (threat, attribution, measure) in the second; the number of published figures in the
+        # third, the narrowest (wide ones PostgreSQL would rather not read than the table).
+        indexes = [
+            models.Index(fields=["status", "measure", "speech", "threat", "attribution"], name="statistic_series_idx"),
+            models.Index(fields=["status", "threat", "attribution", "measure", "speech"], name="statistic_facets_idx"),
+            models.Index(fields=["status", "speech"], name="statistic_published_idx"),
+        ]
 
     def __str__(self):
         return f"{self.value_text} {self.measure}"

@@ -127,14 +127,16 @@ def test_quotes_and_measures_are_escaped(client, db):
 
 @pytest.mark.parametrize("size", [3, 150])
 def test_query_count_is_fixed(client, db, django_assert_num_queries, size):
-    """4 option lists; the number of figures and one page of them (with briefing and speaker);
-    the series: one aggregate over the measures, one for the points of those charted (with
-    briefing and source, for the chart's source line); the figure counts beside the options:
-    threats, countries, whose words, measures (one aggregate each, selectors.figure_facet_counts)."""
+    """4 option lists; one page of figures (with briefing and speaker); the series: one aggregate
+    over the measures, one for the points of those charted (with briefing and source, for the
+    chart's source line); the figure counts beside the options, two aggregates
+    (selectors.figure_facet_counts): one over (measure, threat, whose words), from which the
+    threat, whose-words and measure counts and the number of figures are summed, one for the
+    countries."""
     for i in range(size):
         speech = make_speech(date=datetime.date(1900 + i, 1, 1))
         make_statistic(speech=speech, measure="arrests", value=i, value_text=str(i))
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(9):
         response = client.get("/statistics/")
     assert len(figure_ids(response.content.decode())) == min(size, FIGURES_PER_PAGE)
 
@@ -281,11 +283,11 @@ def test_a_chip_removes_its_filter(client, seeded):
 @pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}], ids=["page", "htmx-fragment"])
 def test_query_count_is_the_same_for_the_page_and_the_htmx_fragment(client, db, django_assert_num_queries, headers):
     """The fragment carries the results and every facet count, so it needs what the page does:
-    the 12 queries of test_query_count_is_fixed, whatever the filters (a parent threat is
+    the 9 queries of test_query_count_is_fixed, whatever the filters (a parent threat is
     expanded in Python from the option lists)."""
     for i in range(5):
         make_statistic(speech=make_speech(date=datetime.date(2000 + i, 1, 1)), measure="arrests", value=i,
                        value_text=str(i))
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(9):
         response = client.get("/statistics/?whose=speaker", headers=headers)
     assert len(figure_ids(response.content.decode())) == 5
