@@ -411,7 +411,7 @@ def build(token=None):
             starts.append((year, len(ids)))
         position[pk] = len(ids)
         ids.append(pk)
-    ends = [first for _year, first in starts[1:]] + [len(ids)]
+    ends = [first for _year, first in starts[1:]] + [len(ids)] if starts else []
     spans = [Span(year, first, len([pk for pk in ids[first:end] if pk is not None]))
              for (year, first), end in zip(starts, ends, strict=True)]
     size = (len(ids) + 7) >> 3

@@ -286,3 +286,13 @@ def test_another_process_loads_the_index_from_the_shared_cache_instead_of_buildi
     monkeypatch.setattr(facets, "_kept", SimpleNamespace(token="version-b"))
     assert facets.current("version-c").made_by == "another process"
     assert built == []
+
+
+def test_an_empty_record_has_an_empty_index(client, db):
+    """Before anything is published (a new installation, or every briefing still a draft)."""
+    make_speech(status=Status.DRAFT)
+    index = facets.build()
+    selection = index.select(Filters(), categories=[])
+    assert (selection.count(), selection.year_counts(), selection.ids(0, 10)) == (0, [], [])
+    assert facets.coverage(index).briefings == 0 and index.years_held() == []
+    assert "0 briefings." in client.get("/").content.decode()
