@@ -36,7 +36,9 @@ def test_drafts_are_answered_in_place_from_the_keyboard(page: Page, review_url):
     expect(page.locator("#drafts-left")).to_contain_text("2 drafts left")
     # htmx takes over the forms when the document has loaded; a key pressed before that submits
     # the plain form (which works too, but reloads the page, which this test is about not doing).
-    page.wait_for_function("() => window.htmx && document.readyState === 'complete'")
+    # (A native wait: the site's CSP forbids the eval that Playwright's wait_for_function polls with.)
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.readyState === 'complete' && typeof window.htmx === 'object'")
     page.evaluate("window.__marker = 1")
 
     first = page.locator(".draft").first
