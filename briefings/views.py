@@ -323,18 +323,7 @@ def briefing_page(request, slug, preview=False):
     for assessment in assessments:
         assessment.highlighted = f"assessment-{assessment.pk}" in placed
 
-    # Before and after in time: by date, undated briefings last, then by title and id.
-    if speech.date is None:
-        same_date = Q(date__isnull=True)
-        earlier, later = Q(date__isnull=False), Q(pk__in=[])
-    else:
-        same_date = Q(date=speech.date)
-        earlier, later = Q(date__lt=speech.date), Q(date__gt=speech.date) | Q(date__isnull=True)
-    earlier |= same_date & (Q(title__lt=speech.title) | Q(title=speech.title, pk__lt=speech.pk))
-    later |= same_date & (Q(title__gt=speech.title) | Q(title=speech.title, pk__gt=speech.pk))
-    neighbours = Speech.objects.published().only("slug", "title", "date", "date_inferred", "date_basis")
-    previous = neighbours.filter(earlier).order_by(F("date").desc(nulls_first=True), "-title", "-pk").first()
-    following = neighbours.filter(later).order_by(F("date").asc(nulls_last=True), "title", "pk").first()
+    previous, following = _neighbours(speech)
 
     context = {
         "speech": speech,
@@ -360,6 +349,30 @@ def briefing_page(request, slug, preview=False):
         "preview": preview,
     }
     return render(request, "briefings/speech_detail.html", context)
+
+
+def _neighbours(speech):
+    """The published briefings before and after `speech` in time: by date, undated briefings
+    last, then by title and id. For a dated briefing each is one range of the date index, walked
+    from the briefing outwards and stopped at the first match (an OR with "undated" made the
+    database sort every briefing on one side: 145 ms at 100,000 briefings on SQLite); only the
+    newest dated briefing looks for an undated one after it, in one more query."""
+    neighbours = Speech.objects.published().only("slug", "title", "date", "date_inferred", "date_basis")
+    before_on_the_day = Q(title__lt=speech.title) | Q(title=speech.title, pk__lt=speech.pk)
+    after_on_the_day = Q(title__gt=speech.title) | Q(title=speech.title, pk__gt=speech.pk)
+    if speech.date is None:
+        previous = neighbours.filter(Q(date__isnull=False) | Q(date__isnull=True) & before_on_the_day).order_by(
+            F("date").desc(nulls_first=True), "-title", "-pk").first()
+        following = neighbours.filter(date__isnull=True).filter(after_on_the_day).order_by("title", "pk").first()
+        return previous, following
+    day = speech.date
+    previous = neighbours.filter(Q(date__lte=day) & (Q(date__lt=day) | Q(date=day) & before_on_the_day)).order_by(
+        "-date", "-title", "-pk").first()
+    following = neighbours.filter(Q(date__gte=day) & (Q(date__gt=day) | Q(date=day) & after_on_the_day)).order_by(
+        "date", "title", "pk").first()
+    if following is None:
+        following = neighbours.filter(date__isnull=True).order_by("title", "pk").first()
+    return previous, following
 
 
 def _shown_items(model, speech, preview):

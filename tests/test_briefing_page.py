@@ -452,7 +452,9 @@ def test_query_count_is_fixed(client, seeded, slug, django_assert_num_queries):
     1 the briefing with its speaker (select_related); 3 its threats, countries and sources
     (prefetch_related); 1 its published statistics and 1 its published assessments, each
     with threat and source joined in (the source's text deferred); 1 the previous and 1 the
-    next briefing in time. Highlighting, paragraphs and the similarity of copies are
+    next briefing in time (and for the newest dated briefing, after which come the undated,
+    1 more for the first of those). Highlighting, paragraphs and the similarity of copies are
     computed in Python from the sources already fetched."""
-    with django_assert_num_queries(8):
+    newest_dated = Speech.objects.published().exclude(date=None).order_by("-date", "-title", "-pk").first()
+    with django_assert_num_queries(9 if slug == newest_dated.slug else 8):
         client.get(f"/briefings/{slug}/")
