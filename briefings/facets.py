@@ -33,6 +33,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q
 
 from .models import Assessment, Source, Speech, Statistic, Status
+from .selectors import Year, expand_threats
 
 
 def _bits(positions, size):
@@ -205,8 +206,6 @@ class FacetIndex:
     def select(self, filters, matched_ids=None, *, categories):
         """The briefings matching `filters` (a forms.Filters), as a Selection. `matched_ids`: the
         ids of the briefings matching its `q` (selectors.matching_speech_scores)."""
-        from .selectors import expand_threats
-
         parts = {}
         if filters.threats:
             parts["threat"] = self.any_of("threats", expand_threats(filters.threats, categories))
@@ -399,8 +398,6 @@ def build(token=None):
     """The index of the published briefings, in seven queries: the briefings, their threats,
     their countries, the published judgements and their countries, the published figures per
     briefing and threat, and the source documents."""
-    from .selectors import Year
-
     order = [F("date").desc(nulls_last=True), "title", "id"]
     rows = list(Speech.objects.published().order_by(*order).annotate(year=Year("date"))
                 .values_list("id", "year", "kind", "speaker_id"))
