@@ -11,7 +11,7 @@ nothing. So the page costs the same whatever the number of figures.
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, F, When
+from django.db.models import Case, F, When
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -20,9 +20,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from . import charts, selectors
+from . import charts, facets, figure_facets, selectors
 from .forms import ExplorerForm, Filters
-from .models import Attribution
+from .models import Attribution, Statistic
 from .pagecache import cached_page
 from .paging import CountedPaginator
 from .views import page_title
@@ -100,34 +100,43 @@ def _series_links(filters, measure):
 def _sorted(statistics, sort):
     """The order of the table, in the database so that a page of it can be fetched. Figures
     without a number ("thousands") cannot be ranked by value: they follow, newest first."""
-    undated_last = F("speech__date").desc(nulls_last=True)
     if sort == "oldest":
         return statistics.order_by(F("speech__date").asc(nulls_last=True), "id")
     if sort in ("largest", "smallest"):
         value = F("value").desc(nulls_last=True) if sort == "largest" else F("value").asc(nulls_last=True)
         date_when_no_value = Case(When(value__isnull=True, then=F("speech__date"))).desc(nulls_last=True)
         return statistics.order_by(value, date_when_no_value, "-id" if sort == "largest" else "id")
-    return statistics.order_by(undated_last, "id")
+    return statistics.order_by(*figure_facets.NEWEST_FIRST)
 
 
-def _series(statistics, counted):
-    """(charted series, [(measure, figures, briefings)] too long to chart): one aggregate
-    query over the measures (`counted`: the same figures as `statistics`, found for counting,
-    selectors.filter_statistics), one for the points of those that are charted."""
-    measures = (
-        counted.order_by()
-        .values_list("measure")
-        .annotate(figures=Count("*"), briefings=Count("speech", distinct=True))
-        .filter(briefings__gte=2)
-        .order_by("measure")
-    )
+def _series(statistics, selection):
+    """(charted series, [(measure, figures, briefings)] too long to chart): the measures of the
+    selected figures (figure_facets.FigureSelection, the same figures as `statistics`) found in
+    two or more briefings, and one query for the points of those that are charted."""
     charted, too_long = [], []
-    for measure, figures, briefings in measures:
+    for measure, figures, briefings in selection.series():
         (charted if figures <= SERIES_MAX_POINTS else too_long).append((measure, figures, briefings))
     # pk=None matches nothing but still runs, so the number of queries does not depend on the data.
     chosen = {"measure__in": [measure for measure, *_ in charted]} if charted else {"pk": None}
     points = statistics.filter(**chosen).select_related("speech", "source").defer("source__text")
     return points, too_long
+
+
+class _InIndexOrder:
+    """The selected figures in the index's order (newest first, the explorer's default), for the
+    Paginator: a page's ids are read off the index and its rows fetched by id."""
+
+    def __init__(self, selection, rows):
+        self.selection = selection
+        self.rows = rows
+
+    def __len__(self):
+        return self.selection.count()
+
+    def __getitem__(self, page):
+        ids = self.selection.ids(page.start, page.stop - page.start)
+        found = self.rows.in_bulk(ids)
+        return [found[pk] for pk in ids]
 
 
 @require_safe
@@ -140,20 +149,25 @@ def statistics_explorer(request):
     if not request.htmx and form.needs_tidying(request.GET):
         # A plain form submission sends empty fields too; the address bar shows only real filters.
         return HttpResponseRedirect(request.path + (f"?{form.tidy_query.urlencode()}" if form.tidy_query else ""))
-    options = selectors.filter_options()
+    options = selectors.filter_options(years=facets.current(getattr(request, "page_cache_token", None)).years_held())
     filters = form.filters()
     categories = options["categories"]
     statistics = selectors.filter_statistics(filters, categories=categories)
+    selection = figure_facets.selected(request, filters, categories)
+    counts = selection.counts(categories)
     sort = form.cleaned_data.get("sort") or "newest"
-    table = _sorted(statistics.select_related("speech__speaker").defer("speech__summary"), sort)
-    counts = selectors.figure_facet_counts(filters, categories)
+    shown = ("speech__speaker",), ("speech__summary",)  # select_related, defer
+    if sort == "newest":
+        table = _InIndexOrder(selection, Statistic.objects.select_related(*shown[0]).defer(*shown[1]))
+    else:
+        table = _sorted(statistics.select_related(*shown[0]).defer(*shown[1]), sort)
     paginator = CountedPaginator(table, FIGURES_PER_PAGE, count=counts.total)
     number = form.cleaned_data.get("page") or 1
     if number > paginator.num_pages:
         form.add_error("page", f"There is no page {number} of these figures.")
         number = 1
     page = paginator.page(number)
-    points, too_long = _series(statistics, selectors.filter_statistics(filters, categories=categories, counting=True))
+    points, too_long = _series(statistics, selection)
     series = build_series(points, filters)
     kept_sort = sort if sort != "newest" else None
     context = {

@@ -39,7 +39,7 @@ from django.utils.html import escape
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from . import selectors
+from . import figure_facets, selectors
 from .forms import StatisticFilterForm, TimelineFilterForm
 from .models import Country, ThreatCategory
 from .pagecache import cached_page
@@ -202,8 +202,8 @@ def statistics_json(request):
     if not form.is_valid():
         return _json_errors(form)
     filters, categories = form.filters(), _categories()
-    # Counted without the join to the briefing that fetching the page in date order needs.
-    count = selectors.filter_statistics(filters, categories=categories, counting=True).count()
+    # Counted on the figure index, kept per content version.
+    count = figure_facets.selected(request, filters, categories).count()
     page, paging = _paged(request, form, _statistics(filters, categories), count)
     if page is None:
         return _json_errors(form, paging)

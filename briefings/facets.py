@@ -459,27 +459,37 @@ def build(token=None):
     )
 
 
-_kept = None
-_building = threading.Lock()
 SHARED_FOR = 60 * 60  # seconds an index stays in the shared cache (a newer token retires it sooner)
 
 
-def current(token):
-    """The index for content version `token`: the one this process keeps if it is for that
-    version; else the one another process built and left in the shared cache (Django's cache,
-    which every worker shares); else built here (once, however many threads ask) and left there
-    for the others. With no token, built for the caller alone."""
-    global _kept
-    if token is None:
-        return build()
-    if _kept is not None and _kept.token == token:
-        return _kept
-    with _building:
-        if _kept is None or _kept.token != token:
-            key = f"facet-index:{token}"
-            index = cache.get(key)
-            if index is None:
-                index = build(token)
-                cache.set(key, index, SHARED_FOR)
-            _kept = index
-        return _kept
+class Kept:
+    """An index (`build(token)`) for content version `token`: the one this process keeps if it
+    is for that version; else the one another process built and left in the shared cache
+    (Django's cache, which every worker shares, under `name:token`); else built here (once,
+    however many threads ask) and left there for the others. With no token, built for the
+    caller alone."""
+
+    def __init__(self, name, build):
+        self.name = name
+        self.build = build
+        self.kept = None
+        self.building = threading.Lock()
+
+    def __call__(self, token):
+        if token is None:
+            return self.build()
+        kept = self.kept
+        if kept is not None and kept.token == token:
+            return kept
+        with self.building:
+            if self.kept is None or self.kept.token != token:
+                key = f"{self.name}:{token}"
+                index = cache.get(key)
+                if index is None:
+                    index = self.build(token)
+                    cache.set(key, index, SHARED_FOR)
+                self.kept = index
+            return self.kept
+
+
+current = Kept("facet-index", build)

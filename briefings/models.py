@@ -340,10 +340,9 @@ class Statistic(CuratedItem):
             models.CheckConstraint(condition=~Q(value_text=""), name="statistic_has_value_text"),
             models.UniqueConstraint(fields=["speech", "measure", "value"], name="unique_statistic_per_speech_measure_value"),
         ]
-        # The explorer's counts read an index alone, in its order, whatever figure filters apply
-        # (selectors.figure_facet_counts): the briefings of each measure in the first, the figures of
-        # each (threat, attribution, measure) in the second; the number of published figures in the
-        # third, the narrowest (wide ones PostgreSQL would rather not read than the table).
+        # Made (0009) for the explorer's counts in SQL, which the figure index (figure_facets.py)
+        # now keeps instead. Still read: the first by the figures of a measure (a series' points),
+        # the third by the briefings API's figure counts (selectors.published_statistics).
         indexes = [
             models.Index(fields=["status", "measure", "speech", "threat", "attribution"], name="statistic_series_idx"),
             models.Index(fields=["status", "threat", "attribution", "measure", "speech"], name="statistic_facets_idx"),

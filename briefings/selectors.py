@@ -8,14 +8,11 @@ option's count is how many items the page would show if that option were added (
 facet, AND across facets).
 """
 
-from collections import defaultdict
-from dataclasses import dataclass
 
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import (
     Aggregate,
     CharField,
-    Count,
     Exists,
     F,
     Func,
@@ -210,31 +207,19 @@ def published_statistics():
     return Statistic.objects.filter(status=Status.PUBLISHED).exclude(speech__in=unpublished(Speech).values("pk"))
 
 
-def published_statistic_countries():
-    """The country links of published_statistics(): every link but those of the unpublished
-    figures and of the figures of unpublished briefings, so counting them reads the links' index
-    alone."""
-    return (
-        Statistic.countries.through.objects
-        .exclude(statistic__in=unpublished(Statistic).values("pk"))
-        .exclude(statistic__in=Statistic.objects.filter(speech__in=unpublished(Speech).values("pk")).values("pk"))
-    )
-
-
-def filter_statistics(filters, *, categories, counting=False):
+def filter_statistics(filters, *, categories):
     """Published figures matching `filters` (a forms.Filters), judged at the figure's level:
     `threats` match the figure's own threat (a parent includes its children), `countries` its
     own countries, `whose` its attribution, `measure` its measure; speaker, kind, years and
     `q` are the briefing's. `categories`: as for filter_speeches (read only for `threats`).
 
-    The same figures either way; `counting` says how they are found. Rows to show keep the join
-    to the briefing (Statistic.objects.published()): ordered by the briefing's date, the database
-    walks the briefings newest first and stops after a page. Counts (`counting=True`) read only
-    indexes of the figures (published_statistics())."""
-    statistics = published_statistics() if counting else Statistic.objects.published()
+    The figure index (figure_facets) selects the same figures for counting; these are the rows
+    to show, ordered by their briefing's date, which the database walks newest first, stopping
+    after a page."""
+    statistics = Statistic.objects.published()
     if _filters_briefings(filters):
-        # Only then: both already keep to published briefings, and `speech__in` every one of
-        # them would only slow each query down.
+        # Only then: published figures already keep to published briefings, and `speech__in`
+        # every one of them would only slow the query down.
         statistics = statistics.filter(
             speech__in=filter_speeches(categories=categories, **_briefing_filters(filters))
         )
@@ -258,78 +243,6 @@ def _briefing_filters(filters):
 
 def _filters_briefings(filters):
     return any(value not in (None, "", ()) for value in _briefing_filters(filters).values())
-
-
-@dataclass
-class FigureCounts:
-    """How many figures each option of the statistics facets would show (counts of figures,
-    not briefings), each applying the other active filters, and `total`, how many figures
-    match every filter."""
-
-    threats: dict
-    countries: dict
-    whose: dict
-    measures: list  # [(measure, figures)] in alphabetical order
-    total: int
-
-
-def figure_facet_counts(filters, categories):
-    """FigureCounts in two aggregate queries, whatever the number of figures or options.
-
-    A figure has one threat, one attribution and one measure, so one query counts the figures
-    of each (measure, threat, attribution) under the filters the three facets share (the
-    briefing's and `countries`), and each facet's counts, and the total, are sums of those groups
-    over the other two facets' filters: a few hundred groups, not a scan per facet. A parent's
-    count is its own figures plus its children's. Countries (several to a figure) take the
-    second query."""
-    chosen_threats = expand_threats(filters.threats, categories) if filters.threats else None
-    shared = filter_statistics(filters.without("threat").without("whose").without("measure"), categories=categories,
-                               counting=True)
-    groups = shared.order_by().values_list("measure", "threat_id", "attribution").annotate(n=Count("*"))
-    direct, whose, measures, total = defaultdict(int), defaultdict(int), {}, 0
-    for measure, threat_id, attribution, n in _ordered_by_measure(groups):
-        threat_ok = chosen_threats is None or threat_id in chosen_threats
-        whose_ok = not filters.whose or attribution in filters.whose
-        measure_ok = not filters.measure or measure == filters.measure
-        if whose_ok and measure_ok:
-            direct[threat_id] += n
-        if threat_ok and measure_ok:
-            whose[attribution] += n
-        if threat_ok and whose_ok:
-            measures[measure] = measures.get(measure, 0) + n
-            total += n if measure_ok else 0
-    threats = {category.pk: direct.get(category.pk, 0) for category in categories}
-    for category in categories:
-        if category.parent_id in threats:
-            threats[category.parent_id] += direct.get(category.pk, 0)
-    return FigureCounts(threats=threats, countries=_country_counts(filters, categories), whose=dict(whose),
-                        measures=list(measures.items()), total=total)
-
-
-def _ordered_by_measure(groups):
-    """The rows of `groups` (grouped values starting with the measure) as people read a list of
-    measures: "MI5 staff" among the m's, not before every lower-case measure; the database sorts
-    them, as it sorts text, once grouped. (Ordered inside the grouped query, LOWER(measure) would
-    join the GROUP BY and the figures would be sorted before being counted, instead of read in
-    the order of the index.)"""
-    sql, params = groups.query.sql_with_params()
-    with connections[groups.db].cursor() as cursor:
-        cursor.execute(f"SELECT * FROM ({sql}) grouped ORDER BY LOWER(measure), measure", params)
-        return cursor.fetchall()
-
-
-def _country_counts(filters, categories):
-    """{country id: figures} applying every filter but `countries`: one aggregate query. With no
-    other filter it counts the links of every figure but the (few) unpublished ones, reading the
-    links' index alone rather than looking up each figure."""
-    others = filters.without("country")
-    if others.threats or others.whose or others.measure or _filters_briefings(others):
-        links = Statistic.countries.through.objects.filter(
-            statistic__in=filter_statistics(others, categories=categories, counting=True)
-        )
-    else:
-        links = published_statistic_countries()
-    return dict(links.order_by().values_list("country_id").annotate(n=Count("*")))
 
 
 def briefing_tags(speech_ids):

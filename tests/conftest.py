@@ -81,3 +81,19 @@ def _no_page_warming(settings):
     """Pages are rebuilt after a change in a background thread; tests that want it call
     `pagecache.warm_pages()` themselves, so no thread outlives its test."""
     settings.PAGE_CACHE_WARM = False
+
+
+@pytest.fixture
+def kept_indexes(monkeypatch):
+    """The facet and figure indexes built once, as a server process keeps them between requests
+    while the content does not change (facets.current, figure_facets.current); call it after
+    creating the data. Returns the facet index."""
+    from briefings import facets, figure_facets
+
+    def keep():
+        index, figures = facets.build(), figure_facets.build()
+        monkeypatch.setattr(facets, "current", lambda token: index)
+        monkeypatch.setattr(figure_facets, "current", lambda token: figures)
+        return index
+
+    return keep

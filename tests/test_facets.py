@@ -250,8 +250,8 @@ def test_an_index_is_kept_per_content_version_and_built_once_however_many_thread
         time.sleep(0.05)  # long enough for every thread to arrive while the first builds
         return SimpleNamespace(token=token)
 
-    monkeypatch.setattr(facets, "build", slow_build)
-    monkeypatch.setattr(facets, "_kept", None)
+    monkeypatch.setattr(facets.current, "build", slow_build)
+    monkeypatch.setattr(facets.current, "kept", None)
     shared = {}
     monkeypatch.setattr(facets, "cache", shared_cache(shared))
     gate = threading.Barrier(6)
@@ -280,10 +280,10 @@ def test_an_index_is_kept_per_content_version_and_built_once_however_many_thread
 
 def test_another_process_loads_the_index_from_the_shared_cache_instead_of_building_it(monkeypatch):
     built = []
-    monkeypatch.setattr(facets, "build", lambda token=None: built.append(token) or SimpleNamespace(token=token))
+    monkeypatch.setattr(facets.current, "build", lambda token=None: built.append(token) or SimpleNamespace(token=token))
     shared = {"facet-index:version-c": SimpleNamespace(token="version-c", made_by="another process")}
     monkeypatch.setattr(facets, "cache", shared_cache(shared))
-    monkeypatch.setattr(facets, "_kept", SimpleNamespace(token="version-b"))
+    monkeypatch.setattr(facets.current, "kept", SimpleNamespace(token="version-b"))
     assert facets.current("version-c").made_by == "another process"
     assert built == []
 

@@ -225,20 +225,6 @@ def test_no_match_offers_to_remove_the_most_restrictive_filter(client, seeded):
     assert 'href="/?speaker=andrew-parker">Remove that filter</a>' in html
 
 
-@pytest.fixture
-def kept_index(monkeypatch):
-    """The facet index built once, as a server process keeps it between requests while the
-    content does not change (facets.current); call it after creating the data."""
-    from briefings import facets
-
-    def keep():
-        index = facets.build()
-        monkeypatch.setattr(facets, "current", lambda token: index)
-        return index
-
-    return keep
-
-
 @pytest.mark.parametrize("size", [3, 60])
 @pytest.mark.parametrize(
     "query, headers, expected_queries",
@@ -258,10 +244,10 @@ def kept_index(monkeypatch):
         ("?q=plots", {}, 13),
     ],
 )
-def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_assert_num_queries, kept_index, size,
+def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_assert_num_queries, kept_indexes, size,
                                                                  query, headers, expected_queries):
     make_corpus(size)
-    kept_index()
+    kept_indexes()
     with django_assert_num_queries(expected_queries):
         response = client.get(reverse("briefings:timeline") + query, headers=headers)
     # make_corpus puts size/20 briefings in each of 20 years: whole years fill a page of at most
@@ -272,7 +258,7 @@ def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_a
 
 
 @pytest.mark.parametrize("size", [3, 60])
-def test_without_a_kept_index_a_page_builds_one_in_seven_more_queries(client, django_assert_num_queries, size):
+def test_without_a_kept_indexes_a_page_builds_one_in_seven_more_queries(client, django_assert_num_queries, size):
     """Inside a transaction (as here) there is no content token, so nothing is kept: the page
     builds the index itself (facets.build: 7 queries) and then asks what it always asks."""
     make_corpus(size)
@@ -282,12 +268,12 @@ def test_without_a_kept_index_a_page_builds_one_in_seven_more_queries(client, dj
 
 
 @pytest.mark.parametrize("size", [30, 60])
-def test_an_older_page_loaded_by_htmx_costs_a_fixed_number_of_queries(client, django_assert_num_queries, kept_index,
+def test_an_older_page_loaded_by_htmx_costs_a_fixed_number_of_queries(client, django_assert_num_queries, kept_indexes,
                                                                       size):
     """3 option lists and the page of briefings with its 6 prefetches: no facet counts or
     matrix, which the page already shows."""
     make_corpus(size)
-    kept_index()
+    kept_indexes()
     with django_assert_num_queries(10):
         response = client.get("/?page=2", headers={"HX-Request": "true"})
     assert shown_slugs(response)

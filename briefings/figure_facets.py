@@ -1,0 +1,261 @@
+"""The figure index: the published figures' facets as bitsets, kept per content version, for the
+statistics explorer and /api/statistics.json, as facets.py keeps the briefings' for the timeline.
+
+The explorer counts figures, not briefings: how many each threat, country and attribution
+would show, how many each measure has and in how many briefings, and how many match in all.
+Counted in SQL those were aggregates over every figure (at 10,000 briefings, 100,000 figures,
+they were two-thirds of a cold explorer page; at 100,000 briefings, ten times that). Here bit i
+is the figure at position i in the explorer's own order (newest briefing first, undated last,
+then by briefing and in curation order), and each facet value is the set of figures that have
+it: the figure's own threat, countries, attribution and measure, and its briefing's speaker,
+kind and year. Filtering is ANDs and ORs, counting is `int.bit_count()`, and the page of the
+table is read off the selected bits.
+
+A briefing's figures are neighbours, so "in how many briefings" is one addition: within each
+briefing's run of positions, adding a run of ones below its last position carries into that
+position exactly when a selected figure lies below it (`FigureIndex.briefings`).
+
+Built in three queries, kept per process and shared between processes like the facet index
+(facets.Kept).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import F
+
+from . import pagecache
+from .facets import Kept, _bits, _positions
+from .models import Statistic
+from .selectors import Year, expand_threats, matching_speech_scores
+
+CHUNK = 4096  # bytes of a set read at a time when looking for a page's positions
+
+
+@dataclass
+class FigureIndex:
+    token: str | None
+    ids: list  # the figure id at each position
+    size: int  # bytes in every set
+    everything: int
+    threats: dict  # threat id (None for none): the figures about it
+    countries: dict  # country id: the figures about it
+    whose: dict  # attribution: the figures of those words
+    measures: dict  # measure, as written: its figures
+    speakers: dict  # speaker id: the figures of their briefings
+    kinds: dict  # kind: the figures of briefings of that kind
+    years: dict  # year (None: undated): the figures of that year's briefings
+    runs: dict  # briefing id: (its first position, one past its last)
+    lasts: int  # the last position of each briefing's run
+    below_last: int  # every other position
+
+    def any_of(self, facet, keys):
+        found = 0
+        for key in keys:
+            found |= getattr(self, facet).get(key, 0)
+        return found
+
+    def of_briefings(self, ids):
+        """The figures of the given briefings."""
+        runs = [self.runs[pk] for pk in ids if pk in self.runs]
+        return _bits((position for first, end in runs for position in range(first, end)), self.size)
+
+    def briefings(self, bits):
+        """In how many briefings the figures of `bits` are."""
+        carried = ((bits & self.below_last) + self.below_last) | bits
+        return (carried & self.lasts).bit_count()
+
+    def ids_at(self, bits, offset, limit):
+        """The ids of the figures of `bits` from the `offset`-th to `offset + limit`, in order."""
+        data = bits.to_bytes(self.size, "little")
+        found = []
+        for start in range(0, self.size, CHUNK):
+            part = int.from_bytes(data[start:start + CHUNK], "little")
+            n = part.bit_count()
+            if offset >= n:
+                offset -= n
+                continue
+            found += _positions(part, start << 3)[offset:offset + limit - len(found)]
+            offset = 0
+            if len(found) == limit:
+                break
+        return [self.ids[position] for position in found]
+
+    def select(self, filters, matched_ids=None, *, categories):
+        """The figures matching `filters` (a forms.Filters) at the figure's level, as
+        selectors.filter_statistics defines it; `matched_ids`: the briefings matching its `q`."""
+        parts = {}
+        if filters.threats:
+            parts["threat"] = self.any_of("threats", expand_threats(filters.threats, categories))
+        if filters.countries:
+            parts["country"] = self.any_of("countries", [country.pk for country in filters.countries])
+        if filters.whose:
+            parts["whose"] = self.any_of("whose", filters.whose)
+        if filters.measure:
+            parts["measure"] = self.measures.get(filters.measure, 0)
+        if filters.speaker is not None:
+            parts["speaker"] = self.speakers.get(filters.speaker.pk, 0)
+        if filters.kind:
+            parts["kind"] = self.kinds.get(filters.kind, 0)
+        if filters.year_from is not None or filters.year_to is not None:
+            parts["years"] = self.any_of("years", [
+                year for year in self.years if year is not None
+                and (filters.year_from is None or year >= filters.year_from)
+                and (filters.year_to is None or year <= filters.year_to)
+            ])
+        if filters.q:
+            parts["q"] = self.of_briefings(matched_ids or ())
+        return FigureSelection(self, parts)
+
+
+@dataclass
+class FigureCounts:
+    """How many figures each option of the statistics facets would show (each applying the
+    other active filters), and `total`, how many match every filter."""
+
+    threats: dict
+    countries: dict
+    whose: dict
+    measures: list  # [(measure, figures)] in alphabetical order
+    total: int
+
+
+def _alphabetical(measure):
+    """"MI5 staff" among the m's, not before every lower-case measure."""
+    return measure.casefold(), measure
+
+
+class FigureSelection:
+    """The figures matching some filters (`bits`), and for each facet the figures matching every
+    other filter, which its counts are taken over."""
+
+    def __init__(self, index, parts):
+        self.index = index
+        self.parts = parts
+        self.bits = self.others(None)
+
+    def others(self, name):
+        bits = self.index.everything
+        for part_name, part in self.parts.items():
+            if part_name != name:
+                bits &= part
+        return bits
+
+    def count(self):
+        return self.bits.bit_count()
+
+    def ids(self, offset, limit):
+        return self.index.ids_at(self.bits, offset, limit)
+
+    def counts(self, categories):
+        """FigureCounts. A parent threat counts its own figures and its children's."""
+        index = self.index
+
+        def counted(facet, name):
+            among = self.others(name)
+            return {key: n for key, bits in getattr(index, facet).items() if (n := (among & bits).bit_count())}
+
+        among = self.others("threat")
+        children = defaultdict(list)
+        for category in categories:
+            if category.parent_id is not None:
+                children[category.parent_id].append(category.pk)
+        threats = {}
+        for category in categories:
+            keys = [category.pk] if category.parent_id is not None else [category.pk, *children[category.pk]]
+            threats[category.pk] = (among & index.any_of("threats", keys)).bit_count()
+        measures = counted("measures", "measure")
+        return FigureCounts(
+            threats=threats, countries=counted("countries", "country"), whose=counted("whose", "whose"),
+            measures=[(measure, measures[measure]) for measure in sorted(measures, key=_alphabetical)],
+            total=self.count(),
+        )
+
+    def series(self):
+        """[(measure, figures, briefings)] of the selected figures, for the measures found in two
+        or more briefings, in alphabetical order."""
+        found = []
+        for measure, bits in self.index.measures.items():
+            chosen = self.bits & bits
+            if chosen.bit_count() >= 2 and (briefings := self.index.briefings(chosen)) >= 2:
+                found.append((measure, chosen.bit_count(), briefings))
+        return sorted(found, key=lambda row: _alphabetical(row[0]))
+
+
+# ------------------------------------------------------------- building and keeping
+
+
+def _sets_of(values, size):
+    """{value: the set of positions holding it}, from one value per position. Up to 256
+    distinct values are done in C: the values become one byte each, and for each value the
+    bytes, reversed and translated to "1" where it stands and "0" elsewhere, are read as a
+    binary number."""
+    keys = list(dict.fromkeys(values))
+    if len(keys) > 256:
+        grouped = defaultdict(list)
+        for position, value in enumerate(values):
+            grouped[value].append(position)
+        return {key: _bits(positions, size) for key, positions in grouped.items()}
+    code = {key: index for index, key in enumerate(keys)}
+    codes = bytes(code[value] for value in values)[::-1]
+    return {key: int(codes.translate(bytes(49 if byte == index else 48 for byte in range(256))), 2)
+            for index, key in enumerate(keys)}
+
+
+def build(token=None):
+    """The index of the published figures of published briefings, in three queries: the
+    figures in the explorer's order with their briefing's facets, and their countries."""
+    rows = list(
+        Statistic.objects.published()
+        .order_by(*NEWEST_FIRST)
+        .annotate(year=Year("speech__date"))
+        .values_list("id", "speech_id", "threat_id", "attribution", "measure", "speech__speaker_id",
+                     "speech__kind", "year")
+    )
+    size = (len(rows) + 7) >> 3
+    ids = [row[0] for row in rows]
+    position = {pk: index for index, pk in enumerate(ids)}
+
+    def sets(column):
+        return _sets_of([row[column] for row in rows], size)
+
+    runs, lasts = {}, []
+    for index, row in enumerate(rows):
+        speech_id = row[1]
+        if speech_id in runs:
+            runs[speech_id] = (runs[speech_id][0], index + 1)
+            lasts[-1] = index
+        else:
+            runs[speech_id] = (index, index + 1)
+            lasts.append(index)
+    countries = defaultdict(list)
+    for statistic_id, country_id in Statistic.countries.through.objects.values_list(
+        "statistic_id", "country_id"
+    ).iterator():
+        if statistic_id in position:
+            countries[country_id].append(position[statistic_id])
+    everything = (1 << len(rows)) - 1
+    last_bits = _bits(lasts, size)
+    return FigureIndex(
+        token=token, ids=ids, size=size, everything=everything,
+        threats=sets(2), countries={key: _bits(found, size) for key, found in countries.items()},
+        whose=sets(3), measures=sets(4), speakers=sets(5), kinds=sets(6), years=sets(7),
+        runs=runs, lasts=last_bits, below_last=everything & ~last_bits,
+    )
+
+
+# The explorer's default order, which the index's positions follow: newest briefing first,
+# undated last, a briefing's figures together, in curation order.
+NEWEST_FIRST = (F("speech__date").desc(nulls_last=True), "speech_id", "id")
+
+current = Kept("figure-index", build)
+
+
+def selected(request, filters, categories):
+    """The figures matching `filters`, from the index kept for the content version `request`
+    was read at; a search's briefings are found once per search and version
+    (selectors.matching_speech_scores), for every page and fragment of it."""
+    matched = pagecache.reuse(
+        request, ["matched", filters.q], lambda: set(matching_speech_scores(filters.q))
+    ) if filters.q else None
+    return current(getattr(request, "page_cache_token", None)).select(filters, matched, categories=categories)
