@@ -39,7 +39,7 @@ from django.utils.html import escape
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from . import figure_facets, selectors
+from . import facets, figure_facets, selectors
 from .forms import StatisticFilterForm, TimelineFilterForm
 from .models import Country, ThreatCategory
 from .pagecache import cached_page
@@ -286,8 +286,12 @@ def briefings_json(request):
         return _json_errors(form)
     # Speakers by a second query, not a join: joined, SQLite reads the briefings speaker by speaker
     # and sorts them all, instead of walking the date index and stopping after a page.
-    speeches = _speeches(form.filters()).prefetch_related("speaker").defer("summary", "date_basis")
-    page, paging = _paged(request, form, speeches)
+    filters = form.filters()
+    speeches = _speeches(filters).prefetch_related("speaker").defer("summary", "date_basis")
+    # Counted on the facet index, kept per content version.
+    index = facets.current(getattr(request, "page_cache_token", None))
+    count = index.select(filters, facets.search_ranking(request, index, filters.q), categories=_categories()).count()
+    page, paging = _paged(request, form, speeches, count)
     if page is None:
         return _json_errors(form, paging)
     # The page's rows first, then their tags and published figures: for those briefings only.

@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q
 
+from . import pagecache
 from .models import Assessment, Source, Speech, Statistic, Status
-from .selectors import Year, expand_threats
+from .selectors import Year, expand_threats, matching_speech_scores
 
 
 def _bits(positions, size):
@@ -132,6 +133,16 @@ class Coverage:
 
 
 @dataclass
+class Ranking:
+    """A search's briefings by relevance: [(score, the briefings with that score)], highest
+    first, so that a page of them is read tier by tier, ties in timeline order; `bits`: all of
+    them. Scores are small sums of whole weights (selectors.RELEVANCE), so tiers are few."""
+
+    tiers: list
+    bits: int
+
+
+@dataclass
 class FacetIndex:
     token: str | None
     ids: list  # the briefing id at each position, None in the padding between years
@@ -173,13 +184,17 @@ class FacetIndex:
                 found |= ((1 << span.size) - 1) << span.first
         return found
 
-    def of_ids(self, ids):
-        return _bits((self.position[pk] for pk in ids if pk in self.position), self.size)
-
-    def ranked(self, scores):
-        """The published among {briefing id: score}, highest score first, ties in timeline order."""
-        found = [(-score, self.position[pk], pk) for pk, score in scores.items() if pk in self.position]
-        return [pk for _score, _position, pk in sorted(found)]
+    def ranking(self, scores):
+        """The published among {briefing id: relevance} as a Ranking."""
+        by_score = defaultdict(list)
+        for pk, score in scores.items():
+            if (position := self.position.get(pk)) is not None:
+                by_score[score].append(position)
+        tiers = [(score, _bits(positions, self.size)) for score, positions in sorted(by_score.items(), reverse=True)]
+        everything = 0
+        for _score, bits in tiers:
+            everything |= bits
+        return Ranking(tiers, everything)
 
     def per_year(self, bits):
         """{year: how many of `bits` it holds}, for every year of the index."""
@@ -203,9 +218,9 @@ class FacetIndex:
                 break
         return [self.ids[position] for position in found]
 
-    def select(self, filters, matched_ids=None, *, categories):
-        """The briefings matching `filters` (a forms.Filters), as a Selection. `matched_ids`: the
-        ids of the briefings matching its `q` (selectors.matching_speech_scores)."""
+    def select(self, filters, ranking=None, *, categories):
+        """The briefings matching `filters` (a forms.Filters), as a Selection. `ranking`: the
+        Ranking of the briefings matching its `q`."""
         parts = {}
         if filters.threats:
             parts["threat"] = self.any_of("threats", expand_threats(filters.threats, categories))
@@ -218,7 +233,7 @@ class FacetIndex:
         if filters.year_from is not None or filters.year_to is not None:
             parts["years"] = self.years(filters.year_from, filters.year_to)
         if filters.q:
-            parts["q"] = self.of_ids(matched_ids or ())
+            parts["q"] = ranking.bits if ranking else 0
         return Selection(self, parts)
 
 
@@ -248,20 +263,20 @@ class Selection:
     def ids(self, offset, limit):
         return self.index.ids_at(self.bits, offset, limit)
 
-    def ranked_ids(self, ranked, offset, limit):
-        """The selected among `ranked` (briefing ids, best first), from the `offset`-th to `offset + limit`."""
-        data = self.bits.to_bytes(self.index.size, "little")
-        position = self.index.position
+    def ranked_ids(self, ranking, offset, limit):
+        """The selected briefings of `ranking` from the `offset`-th to `offset + limit`, most
+        relevant first, then in timeline order."""
         found = []
-        for pk in ranked:
-            p = position.get(pk)
-            if p is not None and data[p >> 3] >> (p & 7) & 1:
-                if offset:
-                    offset -= 1
-                    continue
-                found.append(pk)
-                if len(found) == limit:
-                    break
+        for _score, tier in ranking.tiers:
+            part = self.bits & tier
+            n = part.bit_count()
+            if offset >= n:
+                offset -= n
+                continue
+            found += self.index.ids_at(part, offset, limit - len(found))
+            offset = 0
+            if len(found) == limit:
+                break
         return found
 
     def facet_counts(self, categories):
@@ -493,3 +508,11 @@ class Kept:
 
 
 current = Kept("facet-index", build)
+
+
+def search_ranking(request, index, q):
+    """The Ranking of the briefings matching `q` (None without one), found once per search and
+    content version (pagecache.reuse) for every page, fragment and API answer of it."""
+    if not q:
+        return None
+    return pagecache.reuse(request, ["ranking", q], lambda: index.ranking(matching_speech_scores(q)))

@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_safe
 
-from . import facets, pagecache, passages, selectors
+from . import facets, passages, selectors
 from .forms import Filters, TimelineForm
 from .models import Assessment, Attribution, Source, Speech, Statistic, Status
 from .pagecache import cached_page
@@ -118,13 +118,13 @@ def _sort_links(filters, by_relevance):
             ("By year", filters.url(sort="date"), not by_relevance)]
 
 
-def _least_restrictive_removal(filters, index, categories, matched_ids):
+def _least_restrictive_removal(filters, index, categories, ranking):
     """When nothing matches: the filter (one parameter, all its values) whose removal brings
     back the most briefings, as (chip, count). Several values of one parameter mean OR, so
     dropping one of them never brings more back: one count per active parameter, from the index."""
     best = None
     for name in filters.active:
-        count = index.select(filters.without(name), matched_ids, categories=categories).count()
+        count = index.select(filters.without(name), ranking, categories=categories).count()
         if count and (best is None or count > best[1]):
             best = (filters.chip_for(name), count)
     return best
@@ -150,9 +150,8 @@ def timeline(request):
     filters = form.filters()
     categories = options["categories"]
     # A search finds its briefings once per search and content version, for every page and fragment.
-    ranked = pagecache.reuse(request, ["ranked", filters.q],
-                             lambda: index.ranked(selectors.matching_speech_scores(filters.q))) if filters.q else None
-    selection = index.select(filters, ranked, categories=categories)
+    ranking = facets.search_ranking(request, index, filters.q)
+    selection = index.select(filters, ranking, categories=categories)
     threat_ids = selectors.expand_threats(filters.threats, categories) if filters.threats else set()
     country_ids = {country.pk for country in filters.countries}
     by_relevance = bool(filters.q) and form.cleaned_data.get("sort") != "date"
@@ -165,7 +164,7 @@ def timeline(request):
         form.add_error("page", f"There is no page {page} of these briefings.")
         page = 1
     offset, limit = pages[page - 1]
-    ids = selection.ranked_ids(ranked, offset, limit) if by_relevance else selection.ids(offset, limit)
+    ids = selection.ranked_ids(ranking, offset, limit) if by_relevance else selection.ids(offset, limit)
     speeches = _in_order(selectors.timeline_speeches(Speech.objects.filter(pk__in=ids)), ids)
     # Search shows where each briefing matched (one more query, only when searching).
     passages = selectors.matching_passages(filters.q, ids) if filters.q and speeches else {}
@@ -211,7 +210,7 @@ def timeline(request):
         "result_count": selection.count(),
         "matrix_years": years,
         "matrix_rows": _matrix_links(matrix_rows, years, filters),
-        "suggestion": _least_restrictive_removal(filters, index, categories, ranked)
+        "suggestion": _least_restrictive_removal(filters, index, categories, ranking)
         if not speeches and filters else None,
     }
     context["page_title"] = page_title(filters.chips)

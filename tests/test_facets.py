@@ -164,7 +164,9 @@ def test_the_index_counts_what_the_rows_say_for_every_combination_of_filters(db,
     assert reference.speeches, "the corpus has published briefings"
     for _ in range(150):
         filters, matched = random_filters(rng, categories, countries, speakers, all_ids)
-        selection = index.select(filters, sorted(matched), categories=categories)
+        scores = {pk: rng.randint(1, 4) for pk in matched}  # drafts' ids among them
+        ranking = index.ranking(scores)
+        selection = index.select(filters, ranking, categories=categories)
         expected = reference.selected(filters, matched)
 
         assert selection.count() == len(expected)
@@ -172,6 +174,9 @@ def test_the_index_counts_what_the_rows_say_for_every_combination_of_filters(db,
         assert selection.year_counts() == sorted(year_counts.items(), key=lambda item: (item[0] is None, -(item[0] or 0)))
         offset = rng.randint(0, max(0, len(expected) - 1))
         assert selection.ids(offset, 7) == [s.pk for s in expected[offset:offset + 7]]
+        if filters.q:
+            by_relevance = sorted(expected, key=lambda s: -scores[s.pk])  # stable: ties stay in timeline order
+            assert selection.ranked_ids(ranking, offset, 7) == [s.pk for s in by_relevance[offset:offset + 7]]
 
         counts = selection.facet_counts(categories)
         threats, by_country, by_speaker, by_kind = reference.facet_counts(filters, matched)
