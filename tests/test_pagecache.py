@@ -450,3 +450,35 @@ def test_the_facet_index_follows_every_committed_change_and_is_kept_between_them
     withdrawn.save()
     html = client.get("/?threat=cyber").content.decode()
     assert "1 briefing matches the filters." in html and "A draft" in html and "The briefing" not in html
+
+
+def test_the_figure_index_follows_every_committed_change_and_is_kept_between_them(client, statistic, monkeypatch):
+    """The explorer's and the statistics API's counts come from the figure index kept per content
+    token: a new figure, a changed measure and a withdrawn briefing each show on the next request,
+    and between changes the index is not rebuilt."""
+    from briefings import figure_facets
+
+    builds = []
+    real_build = figure_facets.build
+    monkeypatch.setattr(figure_facets.current, "build", lambda token=None: builds.append(token) or real_build(token))
+
+    assert client.get("/api/statistics.json").json()["count"] == 1
+    client.get("/statistics/?whose=speaker")  # another address, the same content: the kept index answers
+    assert len(builds) == 1
+
+    make_statistic(speech=statistic.speech, measure="plots disrupted", value=40, value_text="40")
+    assert ">2 figures.<" in client.get("/statistics/").content.decode()
+    assert len(builds) == 2
+    assert client.get("/api/statistics.json?measure=plots+disrupted").json()["count"] == 2
+
+    statistic.measure = "plots stopped"
+    statistic.save()
+    assert client.get("/api/statistics.json?measure=plots+disrupted").json()["count"] == 1
+    assert client.get("/api/statistics.json?measure=plots+stopped").json()["count"] == 1
+
+    speech = statistic.speech
+    speech.status = Status.DRAFT
+    speech.save()
+    assert client.get("/api/statistics.json").json()["count"] == 0
+    assert ">0 figures.<" in client.get("/statistics/").content.decode()
+    assert len(builds) == 4  # one per content version
