@@ -97,16 +97,23 @@ def _series_links(filters, measure):
     }
 
 
-def _sorted(statistics, sort):
-    """The order of the table, in the database so that a page of it can be fetched. Figures
-    without a number ("thousands") cannot be ranked by value: they follow, newest first."""
+def _table(statistics, selection, sort):
+    """The rows of the table in the chosen order, for the Paginator. Newest first (the default)
+    is the figure index's own order, so a page is read off the index and fetched by id; the
+    other orders are the database's. Figures without a number ("thousands") cannot be ranked by
+    value: they follow, newest first."""
+    if sort == "newest":
+        return _InIndexOrder(selection, _shown(Statistic.objects.all()))
     if sort == "oldest":
-        return statistics.order_by(F("speech__date").asc(nulls_last=True), "id")
-    if sort in ("largest", "smallest"):
-        value = F("value").desc(nulls_last=True) if sort == "largest" else F("value").asc(nulls_last=True)
-        date_when_no_value = Case(When(value__isnull=True, then=F("speech__date"))).desc(nulls_last=True)
-        return statistics.order_by(value, date_when_no_value, "-id" if sort == "largest" else "id")
-    return statistics.order_by(*figure_facets.NEWEST_FIRST)
+        return _shown(statistics).order_by(F("speech__date").asc(nulls_last=True), "id")
+    value = F("value").desc(nulls_last=True) if sort == "largest" else F("value").asc(nulls_last=True)
+    date_when_no_value = Case(When(value__isnull=True, then=F("speech__date"))).desc(nulls_last=True)
+    return _shown(statistics).order_by(value, date_when_no_value, "-id" if sort == "largest" else "id")
+
+
+def _shown(statistics):
+    """With what a row of the table shows: the briefing and its speaker."""
+    return statistics.select_related("speech__speaker").defer("speech__summary")
 
 
 def _series(statistics, selection):
@@ -156,12 +163,7 @@ def statistics_explorer(request):
     selection = figure_facets.selected(request, filters, categories)
     counts = selection.counts(categories)
     sort = form.cleaned_data.get("sort") or "newest"
-    shown = ("speech__speaker",), ("speech__summary",)  # select_related, defer
-    if sort == "newest":
-        table = _InIndexOrder(selection, Statistic.objects.select_related(*shown[0]).defer(*shown[1]))
-    else:
-        table = _sorted(statistics.select_related(*shown[0]).defer(*shown[1]), sort)
-    paginator = CountedPaginator(table, FIGURES_PER_PAGE, count=counts.total)
+    paginator = CountedPaginator(_table(statistics, selection, sort), FIGURES_PER_PAGE, count=counts.total)
     number = form.cleaned_data.get("page") or 1
     if number > paginator.num_pages:
         form.add_error("page", f"There is no page {number} of these figures.")
