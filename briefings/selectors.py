@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import ExtractYear
 
 from .models import Assessment, Country, Speaker, Speech, Statistic, Status, ThreatCategory
-from .search import contains, highlight, matching_paragraphs, paragraph_matches, text_matches
+from .search import contains, highlight, matching_paragraphs, paragraph_briefings, text_matches
 
 
 class Year(Func):
@@ -97,20 +97,21 @@ def matching_speech_scores(q):
     keep to published briefings."""
     def scored(rows, column, table):
         # The same two column names in every part, whichever part comes first in the union.
-        return rows.order_by().annotate(sid=F(column), w=Value(RELEVANCE[table])).values_list("sid", "w")
+        rows = rows.order_by().annotate(sid=F(column), w=Value(RELEVANCE[table])).values_list("sid", "w")
+        return rows.query.sql_with_params()
 
     parts = [
-        scored(paragraph_matches(q), "speech_id", "paragraph"),
         scored(Speech.objects.published().filter(contains(Speech, q)), "id", "speech"),
         scored(Statistic.objects.published().filter(contains(Statistic, q)), "speech_id", "statistic"),
         scored(Assessment.objects.published().filter(contains(Assessment, q)), "speech_id", "assessment"),
     ]
-    parts = [part for part in parts if not part.query.is_empty()]
-    if not parts:
-        return {}
-    sql, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
+    if paragraphs := paragraph_briefings(q):
+        sql, params = paragraphs
+        parts.append((f"SELECT sid, {RELEVANCE['paragraph']} AS w FROM ({sql}) paragraphs", params))
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) part{n}" for n, (sql, _params) in enumerate(parts))
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT sid, SUM(w) FROM ({sql}) matches GROUP BY sid", params)
+        cursor.execute(f"SELECT sid, SUM(w) FROM ({union}) matches GROUP BY sid",
+                       [param for _sql, params in parts for param in params])
         return dict(cursor.fetchall())
 
 

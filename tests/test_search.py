@@ -181,7 +181,7 @@ def test_indexes_are_rebuilt_when_a_migration_dropped_their_triggers(client, db)
         assert speech_slugs(client, "sabotage") == {"before"}
         return
     with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER search_paragraph_insert")
+        cursor.execute("DROP TRIGGER search_paragraphs_insert")
     make_source(speech=make_speech(slug="after"), text="More sabotage.")
     assert speech_slugs(client, "sabotage") == {"before"}  # missed: no trigger
     search.install_sqlite_indexes()
