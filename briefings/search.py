@@ -1,29 +1,29 @@
 """Full-text search over the briefings' paragraphs, titles, summaries, figures and judgements.
 
 A briefing matches `q` when one of its paragraphs matches, or its title or summary, one of its
-published figures (quote or measure) or published judgements (quote or summary) contains `q`
-(case-insensitive). The matched set stays inside the database: `text_matches(q)` is a
-condition of subqueries, never a list of ids.
+published figures (quote or measure) or published judgements (quote or summary). The matched
+set stays inside the database: `text_matches(q)` is a condition of subqueries, never a list of
+ids.
 
-On PostgreSQL, paragraphs use its full-text search with the English configuration, so
-"encryption" also finds "encrypted", through a GIN index on the same expression (migration
-0002); the other texts are matched as substrings through pg_trgm GIN indexes (migration 0004).
-Passages are ranked by ts_rank.
+On PostgreSQL every searched text is matched by full-text search with the English
+configuration, so "encryption" also finds "encrypted", through a GIN index on the same
+expression (migrations 0002 and 0010). Passages are ranked by ts_rank.
 
-On SQLite there is no stemming: a paragraph matches when it contains every word of the query
-as a case-insensitive substring. Every searched table has an FTS5 index with the trigram
-tokenizer, which answers exactly those substring questions from the index (a phrase of
+On SQLite there is no stemming: a text matches when it contains the query (a paragraph: every
+word of it) as a case-insensitive substring. Every searched table has an FTS5 index with the
+trigram tokenizer, which answers exactly those substring questions from the index (a phrase of
 trigrams is a substring); words shorter than three characters, which trigrams cannot find,
-are checked with LIKE on the rows the index found. The indexes are external-content FTS5
-tables kept in step by triggers, so every insert, update and delete (admin saves, bulk loads,
-seed, restore, generate_synthetic, raw SQL) updates them; `install_sqlite_indexes` creates
-them after every migrate (a migration that rebuilds a table on SQLite drops its triggers) and
-rebuilds an index whose triggers were missing. Passages are ranked by bm25.
+are checked with LIKE on the rows the index found. The indexes are kept in step by triggers,
+so every insert, update and delete (admin saves, bulk loads, seed, restore,
+generate_synthetic, raw SQL) updates them; `install_sqlite_indexes` creates them after every
+migrate (a migration that rebuilds a table on SQLite drops its triggers) and rebuilds an index
+whose triggers were missing. The paragraphs' index is contentless and keyed by briefing
+(KEYED); the others read their table (external content).
 """
 
 import re
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorExact
 from django.db import connection
 from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
@@ -95,9 +95,13 @@ def _fts_rows(model, expression):
 
 
 def contains(model, q):
-    """Rows of `model` one of whose searched texts contains `q`, ignoring case."""
+    """Rows of `model` whose searched texts match `q`: on PostgreSQL by English full text, as
+    paragraphs are matched (through the GIN index on the same expression, migration 0010); on
+    SQLite when one of them contains `q`, ignoring case."""
     columns = SEARCHED[model][1]
-    if connection.vendor == "sqlite" and len(q) >= TRIGRAM:
+    if uses_full_text():
+        return Q(SearchVectorExact(SearchVector(*columns, config="english"), _english_query(q)))
+    if len(q) >= TRIGRAM:
         return _fts_rows(model, _phrase(q))
     return Q.create([(f"{column}__icontains", q) for column in columns], connector=Q.OR)
 

@@ -113,8 +113,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Random reads cost about what sequential ones do on SSD storage. With PostgreSQL's default
     # (4, for spinning disks) the planner scanned all 30,000 judgements (29 ms) rather than use
     # their trigram index (4 ms) for a search at 10,000 briefings.
+    # No parallel workers for one query: the web workers already keep the cores busy, and a
+    # search's scoring query at 10,000 briefings took 26-40 ms split over three processes (the
+    # gathering and re-sorting cost more than they saved) against 20-25 ms in one, on an idle
+    # 2-core machine.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "options", f"-c random_page_cost={os.environ.get('PG_RANDOM_PAGE_COST', '1.1')}"
+        "options",
+        f"-c random_page_cost={os.environ.get('PG_RANDOM_PAGE_COST', '1.1')} "
+        f"-c max_parallel_workers_per_gather={os.environ.get('PG_PARALLEL_WORKERS', '0')}",
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -116,9 +116,9 @@ def plan_of(queryset):
 
 @pytest.mark.parametrize("model, postgres_index", [
     (SourceParagraph, "sourceparagraph_search_idx"),
-    (Speech, "speech_text_trgm_idx"),
-    (Statistic, "statistic_text_trgm_idx"),
-    (Assessment, "assessment_text_trgm_idx"),
+    (Speech, "speech_text_search_idx"),
+    (Statistic, "statistic_text_search_idx"),
+    (Assessment, "assessment_text_search_idx"),
 ])
 def test_every_searched_table_is_searched_through_an_index(db, model, postgres_index):
     queryset = (search.paragraph_matches("encryption") if model is SourceParagraph
@@ -261,11 +261,13 @@ def test_without_a_search_there_is_no_order_to_choose(client, ranked_corpus):
 
 
 def test_a_search_with_no_words_still_scores_titles_and_figures(ranked_corpus):
-    """Punctuation has no words for the paragraph index, so the union starts with another table:
-    the scores must not depend on which part comes first (a 500 before)."""
+    """Punctuation has no words for the paragraph index, so its part of the union is left out:
+    the scores must not depend on which parts there are (a 500 before). On SQLite a title
+    containing it still matches (substrings); on PostgreSQL, which matches words, nothing does."""
     from briefings import selectors
 
     speech = Speech.objects.get(slug="b2020")
     speech.title = "Unrelated?!"
     speech.save()
-    assert selectors.matching_speech_scores("?!") == {speech.pk: selectors.RELEVANCE["speech"]}
+    expected = {} if POSTGRES else {speech.pk: selectors.RELEVANCE["speech"]}
+    assert selectors.matching_speech_scores("?!") == expected
