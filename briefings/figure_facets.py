@@ -19,9 +19,11 @@ Built in three queries, kept per process and shared between processes like the f
 (facets.Kept).
 """
 
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import F
 
 from . import pagecache
@@ -30,12 +32,13 @@ from .models import Statistic
 from .selectors import Year, expand_threats, matching_speech_scores
 
 CHUNK = 4096  # bytes of a set read at a time when looking for a page's positions
+CHUNK_ROWS = 10_000  # rows read at a time when building
 
 
 @dataclass
 class FigureIndex:
     token: str | None
-    ids: list  # the figure id at each position
+    ids: array  # the figure id at each position
     size: int  # bytes in every set
     everything: int
     threats: dict  # threat id (None for none): the figures about it
@@ -185,61 +188,85 @@ class FigureSelection:
 # ------------------------------------------------------------- building and keeping
 
 
-def _sets_of(values, size):
-    """{value: the set of positions holding it}, from one value per position. Up to 256
-    distinct values are done in C: the values become one byte each, and for each value the
-    bytes, reversed and translated to "1" where it stands and "0" elsewhere, are read as a
-    binary number."""
-    keys = list(dict.fromkeys(values))
-    if len(keys) > 256:
-        grouped = defaultdict(list)
-        for position, value in enumerate(values):
-            grouped[value].append(position)
-        return {key: _bits(positions, size) for key, positions in grouped.items()}
-    code = {key: index for index, key in enumerate(keys)}
-    codes = bytes(code[value] for value in values)[::-1]
-    return {key: int(codes.translate(bytes(49 if byte == index else 48 for byte in range(256))), 2)
-            for index, key in enumerate(keys)}
+class _Coded:
+    """A column read a chunk at a time: each distinct value gets a code, and each position the
+    code of its value (`keys[code]` is the value)."""
+
+    def __init__(self):
+        self.code = {}
+        self.codes = array("H")
+
+    def extend(self, values):
+        for value in set(values).difference(self.code):
+            self.code[value] = len(self.code)
+        self.codes.extend(map(self.code.__getitem__, values))
+
+    def sets(self, size, key=lambda value: value):
+        """{key(value): the set of positions holding it}. Up to 256 distinct values in C: the codes
+        as bytes, reversed and translated to "1" where a value stands and "0" elsewhere, are read
+        as a binary number."""
+        if len(self.code) > 256:
+            grouped = defaultdict(list)
+            for position, code in enumerate(self.codes):
+                grouped[code].append(position)
+            return {key(value): _bits(grouped[code], size) for value, code in self.code.items()}
+        codes = array("B", self.codes).tobytes()[::-1]
+        return {key(value): int(codes.translate(bytes(49 if byte == code else 48 for byte in range(256))), 2)
+                for value, code in self.code.items()}
 
 
 def build(token=None):
-    """The index of the published figures of published briefings, in three queries: the
-    figures in the explorer's order with their briefing's facets, and their countries."""
-    rows = list(
+    """The index of the published figures of published briefings, in two queries: the figures
+    in the explorer's order with their briefing's facets, read in chunks into compact arrays
+    (a million figures at 100,000 briefings), and their countries."""
+    figures = (
         Statistic.objects.published()
         .order_by(*NEWEST_FIRST)
         .annotate(year=Year("speech__date"))
         .values_list("id", "speech_id", "threat_id", "attribution", "measure", "speech__speaker_id",
                      "speech__kind", "year")
     )
-    size = (len(rows) + 7) >> 3
-    ids = [row[0] for row in rows]
-    position = {pk: index for index, pk in enumerate(ids)}
+    ids, speeches, columns = array("q"), array("q"), [_Coded() for _ in range(6)]
+    sql, params = figures.query.sql_with_params()
+    with connections[figures.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(CHUNK_ROWS):
+            pks, speech_ids, *values = zip(*chunk, strict=True)
+            ids.extend(pks)
+            speeches.extend(speech_ids)
+            for column, column_values in zip(columns, values, strict=True):
+                column.extend(column_values)
+    size = (len(ids) + 7) >> 3
 
-    def sets(column):
-        return _sets_of([row[column] for row in rows], size)
-
-    runs, lasts = {}, []
-    for index, row in enumerate(rows):
-        speech_id = row[1]
-        if speech_id in runs:
-            runs[speech_id] = (runs[speech_id][0], index + 1)
-            lasts[-1] = index
-        else:
-            runs[speech_id] = (index, index + 1)
+    runs, lasts, previous = {}, [], None
+    for index, speech_id in enumerate(speeches):
+        if speech_id != previous:
+            if lasts:
+                lasts[-1] = index - 1
+                runs[previous] = (runs[previous], index)
+            runs[speech_id], previous = index, speech_id
             lasts.append(index)
+    if lasts:
+        lasts[-1] = len(ids) - 1
+        runs[previous] = (runs[previous], len(ids))
+    del speeches
+
+    position = dict(zip(ids, range(len(ids)), strict=True))
     countries = defaultdict(list)
     for statistic_id, country_id in Statistic.countries.through.objects.values_list(
         "statistic_id", "country_id"
-    ).iterator():
-        if statistic_id in position:
-            countries[country_id].append(position[statistic_id])
-    everything = (1 << len(rows)) - 1
+    ).iterator(chunk_size=CHUNK_ROWS):
+        if (found := position.get(statistic_id)) is not None:
+            countries[country_id].append(found)
+    del position
+    everything = (1 << len(ids)) - 1
     last_bits = _bits(lasts, size)
+    threats, whose, measures, speakers, kinds, years = columns
     return FigureIndex(
         token=token, ids=ids, size=size, everything=everything,
-        threats=sets(2), countries={key: _bits(found, size) for key, found in countries.items()},
-        whose=sets(3), measures=sets(4), speakers=sets(5), kinds=sets(6), years=sets(7),
+        threats=threats.sets(size), countries={key: _bits(found, size) for key, found in countries.items()},
+        whose=whose.sets(size), measures=measures.sets(size), speakers=speakers.sets(size),
+        kinds=kinds.sets(size), years=years.sets(size, key=lambda year: None if year is None else int(year)),
         runs=runs, lasts=last_bits, below_last=everything & ~last_bits,
     )
 
