@@ -15,8 +15,9 @@ A briefing's figures are neighbours, so "in how many briefings" is one addition:
 briefing's run of positions, adding a run of ones below its last position carries into that
 position exactly when a selected figure lies below it (`FigureIndex.briefings`).
 
-Built in three queries, kept per process and shared between processes like the facet index
-(facets.Kept).
+Built in two queries, kept per process and shared between processes like the facet index
+(facets.Kept): rebuilt once after each change, in the background by the process that made it
+(the explorer is among the pages pagecache.warm_pages rebuilds).
 """
 
 from array import array
