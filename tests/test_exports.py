@@ -438,7 +438,10 @@ def test_markup_is_data_in_json_and_escaped_in_the_feed(client):
     assert b"<script>" not in response.content
     feed = ET.fromstring(response.content)
     assert feed.find("atom:title", ATOM).text == "Threat Briefings: “<script>”"
-    [entry] = feed.findall("atom:entry", ATOM)
+    # The entry, found by a word of its title: PostgreSQL matches words, and its parser reads
+    # "<script>alert(1)</script>" as markup, not words; SQLite matches it as a substring too.
+    assert len(feed.findall("atom:entry", ATOM)) == (0 if connection.vendor == "postgresql" else 1)
+    [entry] = ET.fromstring(get(client, FEED, "q=title").content).findall("atom:entry", ATOM)
     assert entry.find("atom:title", ATOM).text == f"Title {SCRIPT}"
     # The summary is HTML inside XML: escaped once for HTML, once more for XML.
     assert entry.find("atom:summary", ATOM).text == "Summary &lt;script&gt;alert(1)&lt;/script&gt; &amp; more"
