@@ -84,8 +84,9 @@ def _categories():
     return ThreatCategory.objects.all()
 
 
-def _speeches(filters):
-    return selectors.filter_speeches(categories=_categories(), **filters.briefing_filters())
+def _speeches(filters, categories=None):
+    categories = _categories() if categories is None else categories
+    return selectors.filter_speeches(categories=categories, **filters.briefing_filters())
 
 
 def _statistics(filters, categories=None):
@@ -287,10 +288,11 @@ def briefings_json(request):
     # Speakers by a second query, not a join: joined, SQLite reads the briefings speaker by speaker
     # and sorts them all, instead of walking the date index and stopping after a page.
     filters = form.filters()
-    speeches = _speeches(filters).prefetch_related("speaker").defer("summary", "date_basis")
+    categories = _categories()  # read once, when a threat filter is expanded, for both uses
+    speeches = _speeches(filters, categories).prefetch_related("speaker").defer("summary", "date_basis")
     # Counted on the facet index, kept per content version.
     index = facets.current(getattr(request, "page_cache_token", None))
-    count = index.select(filters, facets.search_ranking(request, index, filters.q), categories=_categories()).count()
+    count = index.select(filters, facets.search_ranking(request, index, filters.q), categories=categories).count()
     page, paging = _paged(request, form, speeches, count)
     if page is None:
         return _json_errors(form, paging)

@@ -142,8 +142,19 @@ class Ranking:
     bits: int
 
 
+class Sets:
+    """An index's sets by facet: each facet an attribute, {value: the set of items with it}."""
+
+    def any_of(self, facet, keys):
+        """The items with any of `keys` in `facet` (e.g. "threats")."""
+        found = 0
+        for key in keys:
+            found |= getattr(self, facet).get(key, 0)
+        return found
+
+
 @dataclass
-class FacetIndex:
+class FacetIndex(Sets):
     token: str | None
     ids: list  # the briefing id at each position, None in the padding between years
     spans: list  # Span per year, in timeline order
@@ -163,13 +174,6 @@ class FacetIndex:
         self.position = {pk: position for position, pk in enumerate(self.ids) if pk is not None}
 
     # --- sets
-
-    def any_of(self, facet, keys):
-        """The briefings with any of `keys` in `facet` (e.g. "threats")."""
-        found = 0
-        for key in keys:
-            found |= getattr(self, facet).get(key, 0)
-        return found
 
     def years_held(self):
         """The years with published briefings, newest first."""
@@ -237,9 +241,10 @@ class FacetIndex:
         return Selection(self, parts)
 
 
-class Selection:
-    """The briefings matching some filters (`bits`), and for each facet the briefings matching
-    every other filter, which its counts are taken over (OR within a facet, AND across)."""
+class Selected:
+    """The items of an index (facets.FacetIndex, figure_facets.FigureIndex) matching some filters
+    (`bits`), and for each facet the items matching every other filter, which its counts are
+    taken over (OR within a facet, AND across)."""
 
     def __init__(self, index, parts):
         self.index = index
@@ -256,12 +261,37 @@ class Selection:
     def count(self):
         return self.bits.bit_count()
 
+    def ids(self, offset, limit):
+        """The ids of the selected items from the `offset`-th to `offset + limit`, in index order."""
+        return self.index.ids_at(self.bits, offset, limit)
+
+    def counted(self, facet, name):
+        """{value: items} of `facet` (an index attribute) over the items matching every filter
+        but `name`, values with none left out."""
+        among = self.others(name)
+        return {key: n for key, bits in getattr(self.index, facet).items() if (n := (among & bits).bit_count())}
+
+    def threat_counts(self, categories):
+        """{category id: items} over every filter but the threat's: a parent counts the items
+        with it or with any of its children."""
+        among = self.others("threat")
+        children = defaultdict(list)
+        for category in categories:
+            if category.parent_id is not None:
+                children[category.parent_id].append(category.pk)
+        threats = {}
+        for category in categories:
+            keys = [category.pk] if category.parent_id is not None else [category.pk, *children[category.pk]]
+            threats[category.pk] = (among & self.index.any_of("threats", keys)).bit_count()
+        return threats
+
+
+class Selection(Selected):
+    """The briefings matching some filters."""
+
     def year_counts(self):
         """[(year, briefings)] in timeline order, years with none left out."""
         return [(year, n) for year, n in self.index.per_year(self.bits).items() if n]
-
-    def ids(self, offset, limit):
-        return self.index.ids_at(self.bits, offset, limit)
 
     def ranked_ids(self, ranking, offset, limit):
         """The selected briefings of `ranking` from the `offset`-th to `offset + limit`, most
@@ -280,25 +310,9 @@ class Selection:
         return found
 
     def facet_counts(self, categories):
-        """How many briefings each option of each facet would show if chosen: a parent threat
-        counts the briefings tagged with it or with any of its children."""
-        index = self.index
-
-        def counted(facet, name):
-            among = self.others(name)
-            return {key: n for key, bits in getattr(index, facet).items() if (n := (among & bits).bit_count())}
-
-        among = self.others("threat")
-        children = defaultdict(list)
-        for category in categories:
-            if category.parent_id is not None:
-                children[category.parent_id].append(category.pk)
-        threats = {}
-        for category in categories:
-            keys = [category.pk] if category.parent_id is not None else [category.pk, *children[category.pk]]
-            threats[category.pk] = (among & index.any_of("threats", keys)).bit_count()
-        return FacetCounts(threats=threats, countries=counted("countries", "country"),
-                           speakers=counted("speakers", "speaker"), kinds=counted("kinds", "kind"))
+        """How many briefings each option of each facet would show if chosen."""
+        return FacetCounts(threats=self.threat_counts(categories), countries=self.counted("countries", "country"),
+                           speakers=self.counted("speakers", "speaker"), kinds=self.counted("kinds", "kind"))
 
     def judgement_counts(self, threat_ids=None, country_ids=None):
         """{(threat id, year): Counter of trends ("" for none)} of the published judgements of

@@ -28,7 +28,7 @@ from django.db import connections
 from django.db.models import F
 
 from . import pagecache
-from .facets import Kept, _bits, _positions
+from .facets import Kept, Selected, Sets, _bits, _positions
 from .models import Statistic
 from .selectors import Year, expand_threats, matching_speech_scores
 
@@ -37,7 +37,7 @@ CHUNK_ROWS = 10_000  # rows read at a time when building
 
 
 @dataclass
-class FigureIndex:
+class FigureIndex(Sets):
     token: str | None
     ids: array  # the figure id at each position
     size: int  # bytes in every set
@@ -52,12 +52,6 @@ class FigureIndex:
     runs: dict  # briefing id: (its first position, one past its last)
     lasts: int  # the last position of each briefing's run
     below_last: int  # every other position
-
-    def any_of(self, facet, keys):
-        found = 0
-        for key in keys:
-            found |= getattr(self, facet).get(key, 0)
-        return found
 
     def of_briefings(self, ids):
         """The figures of the given briefings."""
@@ -129,48 +123,15 @@ def _alphabetical(measure):
     return measure.casefold(), measure
 
 
-class FigureSelection:
-    """The figures matching some filters (`bits`), and for each facet the figures matching every
-    other filter, which its counts are taken over."""
-
-    def __init__(self, index, parts):
-        self.index = index
-        self.parts = parts
-        self.bits = self.others(None)
-
-    def others(self, name):
-        bits = self.index.everything
-        for part_name, part in self.parts.items():
-            if part_name != name:
-                bits &= part
-        return bits
-
-    def count(self):
-        return self.bits.bit_count()
-
-    def ids(self, offset, limit):
-        return self.index.ids_at(self.bits, offset, limit)
+class FigureSelection(Selected):
+    """The figures matching some filters."""
 
     def counts(self, categories):
         """FigureCounts. A parent threat counts its own figures and its children's."""
-        index = self.index
-
-        def counted(facet, name):
-            among = self.others(name)
-            return {key: n for key, bits in getattr(index, facet).items() if (n := (among & bits).bit_count())}
-
-        among = self.others("threat")
-        children = defaultdict(list)
-        for category in categories:
-            if category.parent_id is not None:
-                children[category.parent_id].append(category.pk)
-        threats = {}
-        for category in categories:
-            keys = [category.pk] if category.parent_id is not None else [category.pk, *children[category.pk]]
-            threats[category.pk] = (among & index.any_of("threats", keys)).bit_count()
-        measures = counted("measures", "measure")
+        measures = self.counted("measures", "measure")
         return FigureCounts(
-            threats=threats, countries=counted("countries", "country"), whose=counted("whose", "whose"),
+            threats=self.threat_counts(categories), countries=self.counted("countries", "country"),
+            whose=self.counted("whose", "whose"),
             measures=[(measure, measures[measure]) for measure in sorted(measures, key=_alphabetical)],
             total=self.count(),
         )

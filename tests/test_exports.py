@@ -470,7 +470,7 @@ FILTERED = "country=c0&threat=t-parent&speaker=s0"
         # published figures of that page's briefings only. Filtered: the three slug validations
         # and the category list too.
         (BRIEFINGS_JSON, "", 5, 1, API_PAGE_SIZE),
-        (BRIEFINGS_JSON, FILTERED, 10, 1, API_PAGE_SIZE),
+        (BRIEFINGS_JSON, FILTERED, 9, 1, API_PAGE_SIZE),
         # The newest briefings with their speakers.
         (FEED, "", 1, 1, FEED_ITEMS),
         (FEED, FILTERED, 5, 1, FEED_ITEMS),

@@ -67,6 +67,19 @@ def build_corpus(rng, n=70):
     return categories, countries, speakers
 
 
+def briefing_checks(speech, filters, matched):
+    """Whether `speech` passes each of the briefing's own filters (`matched`: the ids matching `q`)."""
+    year = speech.date.year if speech.date else None
+    return {
+        "speaker": filters.speaker is None or speech.speaker_id == filters.speaker.pk,
+        "kind": not filters.kind or speech.kind == filters.kind,
+        "years": (filters.year_from is None and filters.year_to is None) or (
+            year is not None and (filters.year_from is None or year >= filters.year_from)
+            and (filters.year_to is None or year <= filters.year_to)),
+        "q": not filters.q or speech.pk in matched,
+    }
+
+
 class Reference:
     """The timeline's numbers read straight off the rows."""
 
@@ -83,16 +96,10 @@ class Reference:
     def matches(self, speech, filters, matched, skip=None):
         threats, countries = self.tags[speech.pk]
         wanted = selectors.expand_threats(filters.threats, self.categories)
-        year = speech.date.year if speech.date else None
         checks = {
             "threat": not filters.threats or bool(threats & wanted),
             "country": not filters.countries or bool(countries & {c.pk for c in filters.countries}),
-            "speaker": filters.speaker is None or speech.speaker_id == filters.speaker.pk,
-            "kind": not filters.kind or speech.kind == filters.kind,
-            "years": (filters.year_from is None and filters.year_to is None) or (
-                year is not None and (filters.year_from is None or year >= filters.year_from)
-                and (filters.year_to is None or year <= filters.year_to)),
-            "q": not filters.q or speech.pk in matched,
+            **briefing_checks(speech, filters, matched),
         }
         return all(ok for name, ok in checks.items() if name != skip)
 

@@ -22,6 +22,7 @@ from briefings import figure_facets, selectors
 from briefings.forms import ExplorerForm, Filters
 from briefings.models import Attribution, Speech, Statistic, Status, ThreatCategory
 from tests.factories import make_category, make_country, make_source, make_speaker, make_speech, make_statistic
+from tests.test_facets import briefing_checks
 
 pytestmark = pytest.mark.django_db
 
@@ -62,8 +63,6 @@ class Reference:
         self.countries = {figure.pk: {country.pk for country in figure.countries.all()} for figure in self.figures}
 
     def matches(self, figure, filters, matched, skip=None):
-        speech = figure.speech
-        year = speech.date.year if speech.date else None
         checks = {
             "threat": not filters.threats
             or figure.threat_id in selectors.expand_threats(filters.threats, self.categories),
@@ -71,12 +70,7 @@ class Reference:
             or bool(self.countries[figure.pk] & {country.pk for country in filters.countries}),
             "whose": not filters.whose or figure.attribution in filters.whose,
             "measure": not filters.measure or figure.measure == filters.measure,
-            "speaker": filters.speaker is None or speech.speaker_id == filters.speaker.pk,
-            "kind": not filters.kind or speech.kind == filters.kind,
-            "years": (filters.year_from is None and filters.year_to is None) or (
-                year is not None and (filters.year_from is None or year >= filters.year_from)
-                and (filters.year_to is None or year <= filters.year_to)),
-            "q": not filters.q or speech.pk in matched,
+            **briefing_checks(figure.speech, filters, matched),
         }
         return all(ok for name, ok in checks.items() if name != skip)
 
