@@ -494,9 +494,9 @@ SHARED_FOR = 60 * 60  # seconds an index stays in the shared cache (a newer toke
 class Kept:
     """An index (`build(token)`) for content version `token`: the one this process keeps if it
     is for that version; else the one another process built and left in the shared cache
-    (Django's cache, which every worker shares, under `name:token`); else built here (once,
-    however many threads ask) and left there for the others. With no token, built for the
-    caller alone."""
+    (Django's cache, which every worker shares, under `name:token`); else built here and left
+    there for the others. Once, however many threads and processes ask at the same time: the
+    others wait for it (pagecache.built_once). With no token, built for the caller alone."""
 
     def __init__(self, name, build):
         self.name = name
@@ -513,11 +513,13 @@ class Kept:
         with self.building:
             if self.kept is None or self.kept.token != token:
                 key = f"{self.name}:{token}"
-                index = cache.get(key)
-                if index is None:
+
+                def build():
                     index = self.build(token)
                     cache.set(key, index, SHARED_FOR)
-                self.kept = index
+                    return index
+
+                self.kept = pagecache.built_once(key, lambda: cache.get(key), build)
             return self.kept
 
 

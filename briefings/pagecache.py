@@ -19,11 +19,15 @@ content is never stored under a new token. A request inside a transaction (none 
 production: ATOMIC_REQUESTS is off) neither reads nor stores copies, since its own
 uncommitted changes may differ from what everyone else sees. After a change, the most-visited
 pages are rebuilt once in a background thread (`warm_pages`), so no reader waits for them.
-See docs/page-cache.md.
+
+Readers who ask for the same missing page at the same time, in any process, have it built
+once: the first claims it (`claim`, an atomic `cache.add`) and the others wait for its copy
+(`await_built`), as `reuse` and the kept indexes do for their values. See docs/page-cache.md.
 """
 
 import hashlib
 import threading
+import time
 import uuid
 
 from django.conf import settings
@@ -54,6 +58,11 @@ TIMEOUT = 60 * 60
 # Says whether a response came from the cache ("hit") or was built and stored ("miss"), for
 # load tests' hit rates (benchmarks/run.py --mix).
 STATE_HEADER = "X-Page-Cache"
+# How long the readers of a page (or value) being built wait for it before building it
+# themselves, and how long a claim lasts if its builder dies before releasing it.
+BUILD_WAIT = 10.0
+CLAIM_SECONDS = 15
+POLL_SECONDS = 0.02
 
 
 def current_token():
@@ -76,25 +85,84 @@ class PageCacheMiddleware:
             return None
         remember_origin(request)
         request.page_cache_token = token
-        key = get_cache_key(request, key_prefix=token, method="GET", cache=cache)
-        response = cache.get(key) if key else None
+
+        def stored():
+            key = get_cache_key(request, key_prefix=token, method="GET", cache=cache)
+            return cache.get(key) if key else None
+
+        response, request.page_cache_claim = await_built(_page_claim(request, token), stored)
         if response is not None:
             response[STATE_HEADER] = "hit"  # on this copy only: the stored one is unchanged
         return response
 
     def process_response(self, request, response):
         token = getattr(request, "page_cache_token", None)
-        if response.status_code != 200 or response.streaming:
+        try:
+            if response.status_code != 200 or response.streaming:
+                return response
+            patch_vary_headers(response, HTMX_HEADERS)
+            if token and not response.cookies and len(response.content) <= MAX_PAGE_BYTES:
+                key = learn_cache_key(request, response, TIMEOUT, key_prefix=token, cache=cache)
+                cache.set(key, response, TIMEOUT)
+                response[STATE_HEADER] = "miss"
             return response
-        patch_vary_headers(response, HTMX_HEADERS)
-        if token and not response.cookies and len(response.content) <= MAX_PAGE_BYTES:
-            key = learn_cache_key(request, response, TIMEOUT, key_prefix=token, cache=cache)
-            cache.set(key, response, TIMEOUT)
-            response[STATE_HEADER] = "miss"
-        return response
+        finally:
+            release(getattr(request, "page_cache_claim", None))
+
+    def process_exception(self, request, exception):
+        release(getattr(request, "page_cache_claim", None))
 
 
 cached_page = decorator_from_middleware(PageCacheMiddleware)
+
+
+def _page_claim(request, token):
+    """The claim on building a page: its address and every header its key varies on."""
+    headers = [request.headers.get(name, "") for name in HTMX_HEADERS]
+    return "page:" + hashlib.sha256("\n".join([token, request.build_absolute_uri(), *headers]).encode()).hexdigest()
+
+
+# ------------------------------------------------------------- building once for everyone
+
+
+def claim(name):
+    """True if this caller may build `name` now: no other caller, in any process, claimed it
+    in the last CLAIM_SECONDS without releasing it."""
+    return cache.add(f"building:{name}", 1, CLAIM_SECONDS)
+
+
+def release(name):
+    if name:
+        cache.delete(f"building:{name}")
+
+
+def await_built(name, find):
+    """(value, None) as soon as `find()` returns something; else (None, name) once this caller
+    holds the claim on building it, and must build it, store it where `find` looks and
+    `release(name)`. While another caller holds the claim, `find` is polled; after BUILD_WAIT
+    (a slow or failed build) the caller goes on to build without the claim: (None, None)."""
+    deadline = time.monotonic() + BUILD_WAIT
+    while True:
+        value = find()
+        if value is not None:
+            return value, None
+        if claim(name):
+            return None, name
+        if time.monotonic() > deadline:
+            return None, None
+        time.sleep(POLL_SECONDS)
+
+
+def built_once(name, find, build):
+    """`find()`'s value, or else `build()`'s, which stores it where `find` looks: callers that
+    ask at once, in every process, wait for one of them to build it (await_built)."""
+    value, claimed = await_built(name, find)
+    if value is not None:
+        return value
+    try:
+        return build()
+    finally:
+        release(claimed)
 
 
 def reuse(request, parts, compute):
@@ -106,11 +174,13 @@ def reuse(request, parts, compute):
     if not token:
         return compute()
     key = "reuse:" + hashlib.sha256("\n".join([token, *parts]).encode()).hexdigest()
-    value = cache.get(key)
-    if value is None:
+
+    def build():
         value = compute()
         cache.set(key, value, TIMEOUT)
-    return value
+        return value
+
+    return built_once(key, lambda: cache.get(key), build)
 
 
 # ------------------------------------------------------------- replacing the token

@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from briefings import facets, selectors
+from briefings import facets, pagecache, selectors
 from briefings.forms import Filters
 from briefings.models import Assessment, Source, Speech, Statistic, Status
 from tests.factories import (
@@ -248,9 +248,18 @@ def test_the_index_is_built_in_seven_queries_whatever_the_corpus(db):
     assert len(small.captured_queries) == len(large.captured_queries) == 7
 
 
-def shared_cache(store):
-    """A stand-in for Django's cache over a dict: what other processes would see."""
-    return SimpleNamespace(get=store.get, set=lambda key, value, timeout: store.update({key: value}))
+def shared_cache(store, monkeypatch):
+    """A stand-in for Django's cache over a dict, what other processes would see, for the
+    indexes and for the claims on building them."""
+
+    def add(key, value, timeout):
+        mark = object()
+        return store.setdefault(key, mark) is mark  # atomic, as the cache's add is
+
+    stand_in = SimpleNamespace(get=store.get, set=lambda key, value, timeout: store.update({key: value}),
+                               add=add, delete=lambda key: store.pop(key, None))
+    monkeypatch.setattr(facets, "cache", stand_in)
+    monkeypatch.setattr(pagecache, "cache", stand_in)
 
 
 def test_an_index_is_kept_per_content_version_and_built_once_however_many_threads_ask(monkeypatch):
@@ -265,7 +274,7 @@ def test_an_index_is_kept_per_content_version_and_built_once_however_many_thread
     monkeypatch.setattr(facets.current, "build", slow_build)
     monkeypatch.setattr(facets.current, "kept", None)
     shared = {}
-    monkeypatch.setattr(facets, "cache", shared_cache(shared))
+    shared_cache(shared, monkeypatch)
     gate = threading.Barrier(6)
     results = []
 
@@ -294,10 +303,54 @@ def test_another_process_loads_the_index_from_the_shared_cache_instead_of_buildi
     built = []
     monkeypatch.setattr(facets.current, "build", lambda token=None: built.append(token) or SimpleNamespace(token=token))
     shared = {"facet-index:version-c": SimpleNamespace(token="version-c", made_by="another process")}
-    monkeypatch.setattr(facets, "cache", shared_cache(shared))
+    shared_cache(shared, monkeypatch)
     monkeypatch.setattr(facets.current, "kept", SimpleNamespace(token="version-b"))
     assert facets.current("version-c").made_by == "another process"
     assert built == []
+
+
+def test_processes_asking_at_once_build_the_index_once(monkeypatch):
+    """Each Kept stands for the index of one worker process; they share only the cache. The
+    first to claim the build makes it, and the others wait for its copy instead of building
+    the same index again."""
+    built = []
+
+    def slow_build(token=None):
+        built.append(token)
+        time.sleep(0.1)
+        return SimpleNamespace(token=token)
+
+    shared = {}
+    shared_cache(shared, monkeypatch)
+    processes = [facets.Kept("facet-index", slow_build) for _ in range(4)]
+    gate = threading.Barrier(len(processes))
+    results = []
+
+    def ask(process):
+        gate.wait()
+        results.append(process("version-d"))
+
+    threads = [threading.Thread(target=ask, args=(process,)) for process in processes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert built == ["version-d"] and len(results) == 4
+    assert {result.token for result in results} == {"version-d"}
+    assert set(shared) == {"facet-index:version-d"}  # the claim released
+
+
+def test_a_claim_left_by_a_dead_builder_delays_but_never_blocks(monkeypatch):
+    """A process killed while building never releases its claim: the next caller waits at most
+    BUILD_WAIT for it, then builds the index itself."""
+    shared = {"building:facet-index:version-e": 1}
+    shared_cache(shared, monkeypatch)
+    monkeypatch.setattr(pagecache, "BUILD_WAIT", 0.1)
+    kept = facets.Kept("facet-index", lambda token=None: SimpleNamespace(token=token))
+    started = time.monotonic()
+    assert kept("version-e").token == "version-e"
+    assert time.monotonic() - started >= 0.1
+    assert "facet-index:version-e" in shared
 
 
 def test_an_empty_record_has_an_empty_index(client, db):

@@ -7,6 +7,9 @@ production, and its on-commit callback replaces the token. A request inside a tr
 bypasses the cache, so the usual rolled-back tests never see cached pages.
 """
 
+import threading
+import time
+
 import pytest
 from django.apps import apps
 from django.core.cache import cache, caches
@@ -339,6 +342,66 @@ def test_without_a_token_nothing_is_cached(client, statistic, stored):
     # The missing token, then the whole page, building the indexes for itself (test_explorer).
     assert len(queries.captured_queries) == 1 + 5 + 9
     assert stored == []
+
+
+def _at_once(view, count, **headers):
+    """`count` threads request /at-once/ from `view` at the same moment; their responses."""
+    gate = threading.Barrier(count)
+    responses = []
+
+    def ask():
+        try:
+            gate.wait()
+            responses.append(view(RequestFactory().get("/at-once/", headers=headers)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return responses
+
+
+def _slow_view(calls, response=lambda: HttpResponse("built once")):
+    @pagecache.cached_page
+    def view(request):
+        calls.append(request)
+        time.sleep(0.2)  # long enough for every other reader to arrive while it builds
+        return response()
+
+    return view
+
+
+def test_readers_asking_at_once_for_a_missing_page_have_it_built_once(statistic):
+    """Every reader after a change asks for pages nobody has built since: those asking for the
+    same one at the same time, in any process, wait for the first to build it."""
+    calls = []
+    responses = _at_once(_slow_view(calls), 4)
+    assert len(calls) == 1
+    assert [response.content for response in responses] == [b"built once"] * 4
+    assert sorted(response["X-Page-Cache"] for response in responses) == ["hit", "hit", "hit", "miss"]
+    # The htmx fragment of the same address is a different page: built on its own.
+    _at_once(_slow_view(calls), 2, HX_Request="true")
+    assert len(calls) == 2
+
+
+def test_readers_waiting_for_a_page_that_cannot_be_stored_build_it_themselves(statistic, settings):
+    """A failed or uncacheable build releases its claim: the waiting readers are not held for
+    BUILD_WAIT, and a build that raised does not hold up the next reader either."""
+    calls = []
+    started = time.monotonic()
+    responses = _at_once(_slow_view(calls, lambda: HttpResponse("bad", status=400)), 3)
+    assert len(calls) == 3 and [response.status_code for response in responses] == [400] * 3
+    assert time.monotonic() - started < pagecache.BUILD_WAIT
+
+    def broken():
+        raise ValueError("the page failed")
+
+    with pytest.raises(ValueError):
+        _slow_view(calls, broken)(RequestFactory().get("/at-once/"))
+    assert pagecache.claim(pagecache._page_claim(RequestFactory().get("/at-once/"), token()))
 
 
 def test_a_writers_transaction_never_locks_the_token_row(statistic):
