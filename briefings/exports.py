@@ -116,7 +116,7 @@ class StatisticRows:
         self.figure_prefix = request.build_absolute_uri(reverse("briefings:statistics"))
 
     def __call__(self, statistic):
-        ids = sorted((int(pk) for pk in (statistic.country_ids or "").split(",") if pk), key=self.position.get)
+        ids = sorted(selectors.id_set(statistic.country_ids), key=self.position.get)
         countries = [self.countries[pk].slug for pk in ids]
         return statistic_data(statistic, countries, url=f"{self.figure_prefix}{statistic.id}/")
 
@@ -250,9 +250,7 @@ def csv_lines(request, statistics):
     lines = [write_csv_row(writer, CSV_COLUMNS)]
     for (pk, measure, value, value_text, qualifier, unit, period, quote, attribution, slug, title, date, speaker,
          threat, country_ids, publisher, language, source_url) in rows.iterator(chunk_size=2000):
-        countries = ";".join(
-            slugs[pk] for pk in sorted((int(pk) for pk in country_ids.split(",")), key=position.get)
-        ) if country_ids else ""
+        countries = ";".join(slugs[pk] for pk in sorted(selectors.id_set(country_ids), key=position.get))
         lines.append(write_csv_row(writer, (
             pk, measure, int(value) if value is not None and value.is_integer() else value, value_text, qualifier,
             unit, period, quote, attribution, slug, title, date, speaker, threat, countries, publisher, language,

@@ -116,17 +116,20 @@ def matching_speech_scores(q):
 
 
 def timeline_speeches(speeches):
-    """The rows a timeline card shows, fetched in a fixed number of queries."""
+    """The rows a timeline card shows, fetched in a fixed number of queries. A card does not
+    list its figures' and judgements' countries, only puts those about the chosen countries
+    first: their ids come as a column (`country_ids`), not as a prefetch of Country rows."""
     return speeches.select_related("speaker").prefetch_related(
         "threats",
         "countries",
         Prefetch(
             "assessments",
-            queryset=Assessment.objects.published().select_related("threat").prefetch_related("countries"),
+            queryset=Assessment.objects.published().select_related("threat").defer("quote")
+            .annotate(country_ids=country_ids(Assessment)),
         ),
         Prefetch(
             "statistics",
-            queryset=Statistic.objects.published().select_related("threat").prefetch_related("countries"),
+            queryset=Statistic.objects.published().defer("quote").annotate(country_ids=country_ids(Statistic)),
         ),
     )
 
@@ -192,6 +195,19 @@ class JoinedIds(Aggregate):
             compiler, connection, function="STRING_AGG", template="%(function)s(%(expressions)s::text, ',')",
             **extra_context
         )
+
+
+def country_ids(model):
+    """For annotating rows of `model` (Statistic, Assessment): each row's countries' ids joined
+    by commas (JoinedIds; None for none), read back with `id_set`."""
+    owner = model._meta.model_name
+    through = model.countries.through.objects.filter(**{owner: OuterRef("pk")})
+    return Subquery(through.order_by().values(owner).annotate(ids=JoinedIds("country_id")).values("ids"))
+
+
+def id_set(joined):
+    """The ids in a `country_ids` column, as a set."""
+    return {int(pk) for pk in joined.split(",")} if joined else set()
 
 
 def unpublished(model):
@@ -274,17 +290,10 @@ def export_statistics(statistics):
     briefing, speaker, threat and source (without the source's long text) and `country_ids`,
     its countries' ids joined by commas (a subquery, not a prefetch, which would cost a query
     per chunk when streaming)."""
-    country_ids = (
-        Statistic.countries.through.objects.filter(statistic=OuterRef("pk"))
-        .order_by()
-        .values("statistic")
-        .annotate(ids=JoinedIds("country_id"))
-        .values("ids")
-    )
     return (
         statistics.select_related("speech__speaker", "threat", "source")
         .defer("source__text", "source__notes", "speech__summary", "speech__date_basis")
-        .annotate(country_ids=Subquery(country_ids))
+        .annotate(country_ids=country_ids(Statistic))
         .order_by(F("speech__date").desc(nulls_last=True), "id")
     )
 

@@ -23,7 +23,7 @@ KEY_ASSESSMENTS = 3
 def _matches(item, threat_ids, country_ids):
     if threat_ids and item.threat_id not in threat_ids:
         return False
-    if country_ids and not {c.pk for c in item.countries.all()} & country_ids:
+    if country_ids and not selectors.id_set(item.country_ids) & country_ids:
         return False
     return True
 

@@ -230,18 +230,18 @@ def test_no_match_offers_to_remove_the_most_restrictive_filter(client, seeded):
     "query, headers, expected_queries",
     [
         # 3 option lists (threats, countries, speakers; the years come from the index); 1 page of
-        # briefings + 6 prefetches (threats, countries, assessments and
-        # their countries, statistics and their countries); 1 for the judgements of the matrix's
-        # uncrowded cells. Facet counts, briefings per year, the matrix's counts, the digests and
-        # the coverage line come from the facet index: no query.
-        ("", {}, 11),
+        # briefings + 4 prefetches (threats, countries, assessments and statistics, each with
+        # its countries' ids as a column); 1 for the judgements of the matrix's uncrowded cells.
+        # Facet counts, briefings per year, the matrix's counts, the digests and the coverage
+        # line come from the facet index: no query.
+        ("", {}, 9),
         # The same, plus one query each to validate the two slug filters.
-        ("?country=c0&threat=t-parent", {}, 13),
+        ("?country=c0&threat=t-parent", {}, 11),
         # The htmx fragment needs the same data.
-        ("?country=c0&threat=t-parent", {"HX-Request": "true"}, 13),
+        ("?country=c0&threat=t-parent", {"HX-Request": "true"}, 11),
         # A search adds two queries: the ids of the matching briefings (found once, then turned
         # into a set of the index) and the matching passages shown on the cards.
-        ("?q=plots", {}, 13),
+        ("?q=plots", {}, 11),
     ],
 )
 def test_query_count_does_not_grow_with_the_number_of_briefings(client, django_assert_num_queries, kept_indexes, size,
@@ -262,7 +262,7 @@ def test_without_a_kept_indexes_a_page_builds_one_in_seven_more_queries(client, 
     """Inside a transaction (as here) there is no content token, so nothing is kept: the page
     builds the index itself (facets.build: 7 queries) and then asks what it always asks."""
     make_corpus(size)
-    with django_assert_num_queries(11 + 7):
+    with django_assert_num_queries(9 + 7):
         response = client.get(reverse("briefings:timeline"))
     assert shown_slugs(response)
 
@@ -270,11 +270,11 @@ def test_without_a_kept_indexes_a_page_builds_one_in_seven_more_queries(client, 
 @pytest.mark.parametrize("size", [30, 60])
 def test_an_older_page_loaded_by_htmx_costs_a_fixed_number_of_queries(client, django_assert_num_queries, kept_indexes,
                                                                       size):
-    """3 option lists and the page of briefings with its 6 prefetches: no facet counts or
+    """3 option lists and the page of briefings with its 4 prefetches: no facet counts or
     matrix, which the page already shows."""
     make_corpus(size)
     kept_indexes()
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         response = client.get("/?page=2", headers={"HX-Request": "true"})
     assert shown_slugs(response)
 
@@ -416,3 +416,28 @@ def test_a_reporters_background_is_never_a_headline_figure(client, seeded):
     # Not even when a filter is about them: they are about Islamist terrorism.
     html = client.get("/?threat=islamist-terrorism").content.decode()
     assert card_figures(html, "bbc-radio-interview-2021-09") == ["25"]
+
+
+def test_a_cards_figures_and_judgements_about_the_chosen_threat_and_country_come_first(client):
+    """A card shows HEADLINE_STATISTICS figures and KEY_ASSESSMENTS judgements: with a country
+    or threat chosen, those about it first, whatever their place in the briefing."""
+    from .factories import make_assessment, make_country, make_statistic
+
+    iran, russia = make_country(slug="iran", name="Iran"), make_country(slug="russia", name="Russia")
+    cyber, terrorism = make_category(slug="cyber", name="Cyber"), make_category(slug="terrorism", name="Terrorism")
+    speech = make_speech(countries=[iran, russia], threats=[cyber, terrorism])
+    for n in range(4):
+        make_statistic(speech=speech, measure=f"measure {n}", countries=[iran] if n == 3 else [russia],
+                       threat=cyber if n == 2 else terrorism, quote=f"We counted {n}.")
+        make_assessment(speech=speech, summary=f"judgement {n}", countries=[iran] if n == 3 else [russia],
+                        threat=cyber if n == 2 else terrorism, quote=f"Judged {n}.")
+    everything = client.get("/").content.decode()
+    assert "measure 0" in everything and "measure 3" not in everything
+    assert "judgement 0" in everything and "judgement 3" not in everything
+    about_iran = client.get("/?country=iran").content.decode()
+    assert "measure 3" in about_iran and "judgement 3" in about_iran
+    assert about_iran.index("measure 3") < about_iran.index("measure 0")
+    # First means about both: measure 2 is about cyber but Russia, measure 3 about Iran but
+    # terrorism, so neither goes first and the card keeps the briefing's order.
+    both = client.get("/?country=iran&threat=cyber").content.decode()
+    assert "measure 0" in both and "measure 3" not in both and "judgement 3" not in both
