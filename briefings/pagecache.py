@@ -147,6 +147,11 @@ def await_built(name, find):
         if value is not None:
             return value, None
         if claim(name):
+            # Another caller may have built it and released its claim since `find` looked.
+            value = find()
+            if value is not None:
+                release(name)
+                return value, None
             return None, name
         if time.monotonic() > deadline:
             return None, None
