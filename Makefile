@@ -8,7 +8,7 @@ PORT ?= 8000
 # make serve-prod: gunicorn's address, worker processes (about 2 per core) and threads in each.
 BIND ?= 127.0.0.1:8000
 WORKERS ?= 2
-THREADS ?= 2
+THREADS ?= 4
 
 .PHONY: install migrate seed run test test-postgres fixtures check bench bench-100k import-bench clean backup restore serve-prod
 

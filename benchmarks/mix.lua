@@ -16,14 +16,22 @@ function init(args)
   for line in io.lines(os.getenv("BENCH_MIX_URLS")) do
     table.insert(urls, line)
   end
-  share = math.ceil(tonumber(os.getenv("BENCH_MIX_REQUESTS")) / tonumber(os.getenv("BENCH_MIX_THREADS")))
-  position = id * 7  -- threads start at different places in the list
+  local threads_count = tonumber(os.getenv("BENCH_MIX_THREADS"))
+  share = math.ceil(tonumber(os.getenv("BENCH_MIX_REQUESTS")) / threads_count)
+  -- Threads start evenly spread over the list, as readers are over the site. (Started a few
+  -- addresses apart, the one behind caught up on the other's copies and then asked for each
+  -- address the moment the other did, waiting for its build: a lockstep readers never keep.)
+  position = math.floor(id * #urls / threads_count)
   done_count, hits, misses, errors = 0, 0, 0, 0
 end
 
 function request()
   position = position % #urls + 1
-  return wrk.format("GET", urls[position])
+  -- A new connection for each request, as from many readers: gunicorn's workers each accept
+  -- a share of them. (With wrk's few kept-alive connections, whichever worker accepted them
+  -- at the start served them to the end: a run could find one worker serving everything
+  -- while the other idled.)
+  return wrk.format("GET", urls[position], {["Connection"] = "close"})
 end
 
 function response(status, headers, body)

@@ -9,7 +9,9 @@ token, so any save, delete or many-to-many change of a model a page shows retire
 at once: nothing stale is served, and old entries age out of the (bounded) cache.
 
 The cache is `CACHES["default"]`: the database cache by default (every worker and command
-shares it; `manage.py createcachetable` makes its table), Redis where REDIS_URL is set.
+shares it; `manage.py createcachetable` makes its table), Redis where REDIS_URL is set. Each
+process keeps copies of the pages it served last in `CACHES["here"]` (in memory) under the
+same keys: a key names its content version, so a copy is never stale.
 
 The token lives in the database, so every process and command sees a change at once. It is
 replaced after the changing transaction has committed, in a short transaction of its own (in
@@ -31,7 +33,7 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connections, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.cache import get_cache_key, learn_cache_key, patch_vary_headers
@@ -88,7 +90,7 @@ class PageCacheMiddleware:
 
         def stored():
             key = get_cache_key(request, key_prefix=token, method="GET", cache=cache)
-            return cache.get(key) if key else None
+            return _stored_page(key) if key else None
 
         response, request.page_cache_claim = await_built(_page_claim(request, token), stored)
         if response is not None:
@@ -104,6 +106,7 @@ class PageCacheMiddleware:
             if token and not response.cookies and len(response.content) <= MAX_PAGE_BYTES:
                 key = learn_cache_key(request, response, TIMEOUT, key_prefix=token, cache=cache)
                 cache.set(key, response, TIMEOUT)
+                caches["here"].set(key, response, TIMEOUT)
                 response[STATE_HEADER] = "miss"
             return response
         finally:
@@ -114,6 +117,17 @@ class PageCacheMiddleware:
 
 
 cached_page = decorator_from_middleware(PageCacheMiddleware)
+
+
+def _stored_page(key):
+    """The page stored under `key`: this process's copy, else the shared cache's (copied here)."""
+    here = caches["here"]
+    response = here.get(key)
+    if response is None:
+        response = cache.get(key)
+        if response is not None:
+            here.set(key, response, TIMEOUT)
+    return response
 
 
 def _page_claim(request, token):
