@@ -133,7 +133,12 @@ def _stored_page(key):
 def _page_claim(request, token):
     """The claim on building a page: its address and every header its key varies on."""
     headers = [request.headers.get(name, "") for name in HTMX_HEADERS]
-    return "page:" + hashlib.sha256("\n".join([token, request.build_absolute_uri(), *headers]).encode()).hexdigest()
+    return _name("page", token, request.build_absolute_uri(), *headers)
+
+
+def _name(kind, *parts):
+    """A short cache name for `parts` (a token, an address, filters…), of the given kind."""
+    return f"{kind}:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 # ------------------------------------------------------------- building once for everyone
@@ -192,7 +197,7 @@ def reuse(request, parts, compute):
     token = getattr(request, "page_cache_token", None)
     if not token:
         return compute()
-    key = "reuse:" + hashlib.sha256("\n".join([token, *parts]).encode()).hexdigest()
+    key = _name("reuse", token, *parts)
 
     def build():
         value = compute()
