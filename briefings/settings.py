@@ -149,6 +149,14 @@ CACHES["here"] = {
     "TIMEOUT": 60 * 60,
     "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES_HERE", "300")), "CULL_FREQUENCY": 3},
 }
+# And the timeline cards it rendered (views.timeline_cards), under the content token: a card is
+# the same on every page showing its briefing with the same threats and countries chosen.
+CACHES["cards"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "timeline-cards",
+    "TIMEOUT": 60 * 60,
+    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("TIMELINE_CARDS_KEPT", "3000")), "CULL_FREQUENCY": 3},
+}
 # After a content change the busiest pages are rebuilt in a background thread, for these origins
 # ("https://host", comma-separated), else for the ones this process has served.
 PAGE_CACHE_WARM = os.environ.get("PAGE_CACHE_WARM", "1") == "1"

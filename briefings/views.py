@@ -1,8 +1,11 @@
+import hashlib
 from dataclasses import dataclass
 
+from django.core.cache import caches
 from django.db.models import F, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.html import escape
@@ -13,7 +16,7 @@ from django.views.decorators.http import require_safe
 from . import facets, passages, selectors
 from .forms import Filters, TimelineForm
 from .models import Assessment, Attribution, Source, Speech, Statistic, Status
-from .pagecache import cached_page
+from .pagecache import TIMEOUT, cached_page
 
 PAGE_SIZE = 10  # briefings a timeline page holds, about: whole years where they fit
 HEADLINE_STATISTICS = 3
@@ -38,10 +41,10 @@ def _highlights(items, threat_ids, country_ids, limit):
 
 @dataclass
 class Card:
-    speech: Speech
-    assessments: list
-    statistics: list
-    passages: list
+    """A briefing as the timeline shows it: its year (for the year headings) and its HTML."""
+
+    year: int | None
+    html: str
 
 
 @dataclass
@@ -63,19 +66,41 @@ def _digest(count, weights, categories):
     return f"{briefings}, mostly about {', '.join(names[pk] for pk in top)}" if top else briefings
 
 
-def _cards(speeches, threat_ids, country_ids, passages):
-    return [
-        Card(
-            speech=speech,
-            assessments=_highlights(speech.assessments.all(), threat_ids, country_ids, KEY_ASSESSMENTS),
-            statistics=_highlights(speech.statistics.all(), threat_ids, country_ids, HEADLINE_STATISTICS),
-            passages=passages.get(speech.pk, []),
-        )
-        for speech in speeches
-    ]
+def _card_key(token, pk, threat_ids, country_ids):
+    chosen = f"{sorted(threat_ids)}{sorted(country_ids)}"
+    return f"{token}:{pk}:{hashlib.md5(chosen.encode(), usedforsecurity=False).hexdigest()}"
 
 
-def _group_by_year(speeches, threat_ids, country_ids, passages, *, counts, offset, weights, categories):
+def timeline_cards(ids, token, threat_ids, country_ids, passages):
+    """The cards of the briefings `ids`, in that order. Outside a search a card depends only on
+    its briefing and on the chosen threats and countries (its judgements and figures about them
+    come first), so each process keeps the cards it rendered for the current content version
+    (CACHES["cards"], keyed by the token like the page cache) and another page, fragment or
+    filter showing the same briefing in the same light fetches and renders only the others:
+    rendering and fetching cards were about half of building a timeline page. A search's cards
+    show where it matched (`passages`) and are always built."""
+    kept = caches["cards"]
+    keys = {pk: _card_key(token, pk, threat_ids, country_ids) for pk in ids} if token and not passages else {}
+    found = kept.get_many(keys.values()) if keys else {}
+    missing = [pk for pk in ids if keys.get(pk) not in found]
+    built = {}
+    if missing:
+        template = get_template("briefings/timeline.html#card")
+        for speech in selectors.timeline_speeches(Speech.objects.filter(pk__in=missing)):
+            html = template.render({
+                "speech": speech,
+                "assessments": _highlights(speech.assessments.all(), threat_ids, country_ids, KEY_ASSESSMENTS),
+                "statistics": _highlights(speech.statistics.all(), threat_ids, country_ids, HEADLINE_STATISTICS),
+                "passages": passages.get(speech.pk, []),
+            })
+            built[speech.pk] = Card(speech.date.year if speech.date else None, html)
+        if keys:
+            kept.set_many({keys[pk]: card for pk, card in built.items()}, TIMEOUT)
+    cards = {pk: found[key] for pk, key in keys.items() if key in found} | built
+    return [cards[pk] for pk in ids if pk in cards]  # a briefing deleted since `ids` were chosen has none
+
+
+def _group_by_year(cards, *, counts, offset, weights, categories):
     """The page's cards under year headings. `counts` is every year's size in timeline
     order and `offset` where the page starts in it, so a year that began on an earlier page
     is marked as continued."""
@@ -85,9 +110,8 @@ def _group_by_year(speeches, threat_ids, country_ids, passages, *, counts, offse
         position += count
     sizes = dict(counts)
     cards_by_year = {}
-    for card in _cards(speeches, threat_ids, country_ids, passages):
-        year = card.speech.date.year if card.speech.date else None
-        cards_by_year.setdefault(year, []).append(card)
+    for card in cards:
+        cards_by_year.setdefault(card.year, []).append(card)
     return [
         Year(year, cards, _digest(sizes[year], weights.get(year, {}), categories), continued=starts[year] < offset)
         for year, cards in cards_by_year.items()
@@ -101,11 +125,6 @@ def _pages(selection, counts_by_year, by_relevance):
         total = selection.count()
         return [(start, min(PAGE_SIZE, total - start)) for start in range(0, total, PAGE_SIZE)] or [(0, 0)]
     return selectors.plan_pages(counts_by_year, PAGE_SIZE)
-
-
-def _in_order(speeches, ids):
-    order = {pk: n for n, pk in enumerate(ids)}
-    return sorted(speeches, key=lambda speech: order[speech.pk])
 
 
 def _ordinal(n):
@@ -165,15 +184,15 @@ def timeline(request):
         page = 1
     offset, limit = pages[page - 1]
     ids = selection.ranked_ids(ranking, offset, limit) if by_relevance else selection.ids(offset, limit)
-    speeches = _in_order(selectors.timeline_speeches(Speech.objects.filter(pk__in=ids)), ids)
     # Search shows where each briefing matched (one more query, only when searching).
-    passages = selectors.matching_passages(filters.q, ids) if filters.q and speeches else {}
+    passages = selectors.matching_passages(filters.q, ids) if filters.q and ids else {}
+    cards = timeline_cards(ids, getattr(request, "page_cache_token", None), threat_ids, country_ids, passages)
     if by_relevance:
         label = "Best matches" if page == 1 else f"More matches, from the {offset + 1}{_ordinal(offset + 1)}"
-        groups = [Year(None, _cards(speeches, threat_ids, country_ids, passages), "", False, label)] if speeches else []
+        groups = [Year(None, cards, "", False, label)] if cards else []
     else:
-        page_years = list(dict.fromkeys(s.date.year if s.date else None for s in speeches))
-        groups = _group_by_year(speeches, threat_ids, country_ids, passages, counts=counts_by_year, offset=offset,
+        page_years = list(dict.fromkeys(card.year for card in cards))
+        groups = _group_by_year(cards, counts=counts_by_year, offset=offset,
                                 weights=selection.subject_weights(page_years), categories=categories)
     context = {
         "form": form,
@@ -211,7 +230,7 @@ def timeline(request):
         "matrix_years": years,
         "matrix_rows": _matrix_links(matrix_rows, years, filters),
         "suggestion": _least_restrictive_removal(filters, index, categories, ranking)
-        if not speeches and filters else None,
+        if not cards and filters else None,
     }
     context["page_title"] = page_title(filters.chips)
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:

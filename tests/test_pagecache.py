@@ -7,6 +7,7 @@ production, and its on-commit callback replaces the token. A request inside a tr
 bypasses the cache, so the usual rolled-back tests never see cached pages.
 """
 
+import re
 import threading
 import time
 
@@ -134,7 +135,7 @@ def _add_judgement(statistic):
     make_assessment(speech=statistic.speech, source=statistic.source, summary="plots stopped")
 
 
-@pytest.mark.parametrize("url", ["/briefings/the-briefing/", "/statistics/"])
+@pytest.mark.parametrize("url", ["/briefings/the-briefing/", "/statistics/", "/"])
 @pytest.mark.parametrize(
     "change, shows_new, hides_old",
     [
@@ -503,6 +504,49 @@ def test_reused_aggregates_follow_the_filters_and_the_content(client, statistic)
     speech.kind = "video"
     speech.save()
     assert "1 briefing matches the filters." in client.get("/?kind=video&page=1").content.decode()
+
+
+# ------------------------------------------------------------- timeline cards kept
+
+
+def _cards_html(html):
+    return re.findall(r'<article class="card">.*?</article>', html, flags=re.S)
+
+
+def test_a_briefings_card_is_fetched_and_rendered_once_for_every_page_showing_it(client):
+    """The cards of a briefing shown on several pages (the front page, a speaker's, a year's)
+    with the same threats and countries chosen are kept in each process (CACHES["cards"]):
+    another page showing them skips the 5 queries of the page's briefings and renders none."""
+    make_corpus(6)
+    first = client.get("/").content.decode()
+    pagecache.cache.clear()
+    caches["here"].clear()
+    with CaptureQueriesContext(connection) as kept:
+        again = client.get("/?from=2000&to=2019").content.decode()
+    # The token, the 3 option lists and the matrix's judgements (the facet index is kept in the
+    # process for the content version): not the briefings and their 4 prefetches.
+    assert len(content_queries(kept)) == 1 + 3 + 1
+    assert len(_cards_html(first)) == 6 and _cards_html(again) == _cards_html(first)
+    # Built afresh, a card is the same HTML.
+    for name in ("default", "here", "cards"):
+        caches[name].clear()
+    with CaptureQueriesContext(connection) as built:
+        afresh = client.get("/?from=2000&to=2019").content.decode()
+    assert len(content_queries(built)) == len(content_queries(kept)) + 5
+    assert afresh == again
+
+
+def test_a_card_kept_for_one_choice_of_threat_and_country_is_not_shown_for_another(client):
+    """A card puts its figures and judgements about the chosen threat and country first: the
+    card kept for the front page is not the one a country's page shows."""
+    iran, russia = make_country(slug="iran", name="Iran"), make_country(slug="russia", name="Russia")
+    speech = make_speech(countries=[iran, russia])
+    for n in range(4):
+        make_statistic(speech=speech, measure=f"measure {n}", countries=[iran] if n == 3 else [russia])
+    assert "measure 3" not in client.get("/").content.decode()
+    about_iran = client.get("/?country=iran").content.decode()
+    assert about_iran.index("measure 3") < about_iran.index("measure 0")
+    assert "measure 3" not in client.get("/?country=russia").content.decode()
 
 
 def test_the_facet_index_follows_every_committed_change_and_is_kept_between_them(client, statistic, monkeypatch):
