@@ -37,7 +37,7 @@ run: seed
 serve-prod: install
 	DJANGO_ENV=production $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DJANGO_ENV=production $(BIN)/python manage.py createcachetable
-	DJANGO_ENV=production $(BIN)/python manage.py shell --no-imports -c "from django.core.cache import cache; cache.clear()"
+	DJANGO_ENV=production $(BIN)/python manage.py warm_cache --clear
 	DJANGO_ENV=production $(BIN)/gunicorn briefings.wsgi --bind $(BIND) --workers $(WORKERS) --threads $(THREADS) $(GUNICORN_ARGS)
 
 # Django's checks, then the whole suite (browser tests run when Chromium is present).

@@ -167,8 +167,9 @@ def mix_urls():
 
 
 def mix(env):
-    """The realistic mix: gunicorn with MIX_WORKERS workers on 127.0.0.1, the page cache emptied
-    first, then MIX_REQUESTS requests from wrk over about 300 addresses (MIX_CONNECTIONS at a time).
+    """The realistic mix: gunicorn with MIX_WORKERS workers on 127.0.0.1, started as `make
+    serve-prod` starts it (the page cache emptied and the indexes built), then MIX_REQUESTS
+    requests from wrk over about 300 addresses (MIX_CONNECTIONS at a time).
     Returns wrk's summary (requests/s, latency percentiles, cache hits and misses)."""
     import tempfile
     import urllib.request
@@ -176,7 +177,8 @@ def mix(env):
     urls = subprocess.run([sys.executable, __file__, "--mix-urls"], env=env, cwd=ROOT, check=True,
                           capture_output=True, text=True).stdout.split()
     python = sys.executable
-    run([python, "manage.py", "shell", "-c", "from django.core.cache import cache; cache.clear()"], env)
+    # As `make serve-prod` starts a server: the cache emptied, the indexes built before the first request.
+    run([python, "manage.py", "warm_cache", "--clear"], env)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(urls) + "\n")
     server_env = {**env, "PAGE_CACHE_WARM": "0"}
@@ -293,8 +295,8 @@ def main():
     if mixes:
         print()
         print(f"Realistic mix: {MIX_REQUESTS:,} requests over about 300 addresses, starting with an empty page "
-              f"cache, gunicorn with {MIX_WORKERS} workers of {MIX_THREADS} threads, wrk with {MIX_CONNECTIONS} "
-              "connections, on 127.0.0.1.")
+              "cache and the indexes built (as `make serve-prod` starts), gunicorn with "
+              f"{MIX_WORKERS} workers of {MIX_THREADS} threads, wrk with {MIX_CONNECTIONS} connections, on 127.0.0.1.")
         print()
         print("Requests/s: the requests divided by the seconds from the first request to the last "
               "response (timed in mix.lua; wrk's own figure divides by its whole -d duration).")

@@ -288,6 +288,20 @@ def warm_pages(origins=None):
     return built
 
 
+def build_indexes():
+    """Build the facet and figure indexes of the current content version and leave them in the
+    shared cache, where every process looks before building them (facets.Kept). Returns whether
+    there was a content version to build them for."""
+    from . import facets, figure_facets
+
+    token = current_token()
+    if token is None:
+        return False
+    facets.current(token)
+    figure_facets.current(token)
+    return True
+
+
 def start_warming():
     """Rebuild the busiest pages in a background thread: the writer's response does not wait
     for it, and readers find them built. A change while it runs starts one more round."""

@@ -7,6 +7,7 @@ production, and its on-commit callback replaces the token. A request inside a tr
 bypasses the cache, so the usual rolled-back tests never see cached pages.
 """
 
+import io
 import re
 import threading
 import time
@@ -14,12 +15,13 @@ import time
 import pytest
 from django.apps import apps
 from django.core.cache import cache, caches
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from briefings import pagecache
+from briefings import facets, figure_facets, pagecache
 from briefings.models import ContentVersion, SourceParagraph, Status
 from tests.factories import (
     make_assessment,
@@ -96,6 +98,33 @@ def test_a_miss_costs_the_token_and_the_pages_own_queries(client, statistic):
     # The token; the page's own 5 (test_explorer.test_query_count_is_fixed); 9 building the facet
     # and figure indexes for this content version, which later misses reuse.
     assert len(content_queries(queries)) == 1 + 5 + 9
+
+
+def test_a_server_starts_with_the_indexes_built_and_no_page_of_the_last_release(client, statistic, monkeypatch):
+    """`make serve-prod` runs `manage.py warm_cache --clear` before gunicorn: the first reader of
+    the explorer pays for the token and the page's own 5 queries, not the 9 of the indexes."""
+    client.get("/statistics/")
+
+    def new_process():  # keeping nothing of its own
+        monkeypatch.setattr(facets.current, "kept", None)
+        monkeypatch.setattr(figure_facets.current, "kept", None)
+        caches["here"].clear()
+
+    new_process()
+    out = io.StringIO()
+    call_command("warm_cache", "--clear", stdout=out)
+    assert out.getvalue() == "Built the facet and figure indexes and 0 pages.\n"
+    new_process()  # a server's worker, which finds the indexes in the shared cache
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/statistics/")
+    assert response["X-Page-Cache"] == "miss"
+    assert len(content_queries(queries)) == 1 + 5
+
+
+def test_warming_an_empty_database_builds_nothing():
+    out = io.StringIO()
+    call_command("warm_cache", stdout=out)
+    assert out.getvalue() == "No content yet: nothing to build.\n"
 
 
 def test_the_cache_is_shared_by_every_process(client, statistic):
