@@ -34,7 +34,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.cache import get_cache_key, learn_cache_key, patch_vary_headers
 from django.utils.decorators import decorator_from_middleware
@@ -68,7 +68,34 @@ POLL_SECONDS = 0.02
 
 
 def current_token():
-    return ContentVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+    # In SQL: building the ORM query took a third of a cached page's time.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT token FROM {connection.ops.quote_name(ContentVersion._meta.db_table)} WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+class _Layered:
+    """The shared cache with this process's copies (CACHES["here"]) in front, for the pages and
+    the header lists their keys are learnt from. Every key names its content version (the token
+    is its prefix), so a copy is never stale. A copy saves a read of the shared cache and, for a
+    page, decoding it: a repeat request costs the token alone."""
+
+    def get(self, key, default=None):
+        here = caches["here"]
+        value = here.get(key)
+        if value is None:
+            value = cache.get(key)
+            if value is not None:
+                here.set(key, value, TIMEOUT)
+        return default if value is None else value
+
+    def set(self, key, value, timeout=TIMEOUT):
+        cache.set(key, value, timeout)
+        caches["here"].set(key, value, timeout)
+
+
+_layered = _Layered()
 
 
 class PageCacheMiddleware:
@@ -89,8 +116,8 @@ class PageCacheMiddleware:
         request.page_cache_token = token
 
         def stored():
-            key = get_cache_key(request, key_prefix=token, method="GET", cache=cache)
-            return _stored_page(key) if key else None
+            key = get_cache_key(request, key_prefix=token, method="GET", cache=_layered)
+            return _layered.get(key) if key else None
 
         response, request.page_cache_claim = await_built(_page_claim(request, token), stored)
         if response is not None:
@@ -104,9 +131,8 @@ class PageCacheMiddleware:
                 return response
             patch_vary_headers(response, HTMX_HEADERS)
             if token and not response.cookies and len(response.content) <= MAX_PAGE_BYTES:
-                key = learn_cache_key(request, response, TIMEOUT, key_prefix=token, cache=cache)
-                cache.set(key, response, TIMEOUT)
-                caches["here"].set(key, response, TIMEOUT)
+                key = learn_cache_key(request, response, TIMEOUT, key_prefix=token, cache=_layered)
+                _layered.set(key, response, TIMEOUT)
                 response[STATE_HEADER] = "miss"
             return response
         finally:
@@ -117,17 +143,6 @@ class PageCacheMiddleware:
 
 
 cached_page = decorator_from_middleware(PageCacheMiddleware)
-
-
-def _stored_page(key):
-    """The page stored under `key`: this process's copy, else the shared cache's (copied here)."""
-    here = caches["here"]
-    response = here.get(key)
-    if response is None:
-        response = cache.get(key)
-        if response is not None:
-            here.set(key, response, TIMEOUT)
-    return response
 
 
 def _page_claim(request, token):

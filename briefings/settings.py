@@ -140,14 +140,14 @@ else:
             "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES", "3000")), "CULL_FREQUENCY": 3},
         }
     }
-# Each process also keeps the pages it served most recently ("here": a copy of what the shared
-# cache holds under the same key). A key names its content version, so a kept copy is never
+# Each process also keeps the pages it served most recently and their header lists ("here": a
+# copy of what the shared cache holds under the same key). A key names its content version, so a kept copy is never
 # stale; it saves the shared cache's read and decoding of the page on a repeat request.
 CACHES["here"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "pages-here",
     "TIMEOUT": 60 * 60,
-    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES_HERE", "300")), "CULL_FREQUENCY": 3},
+    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES_HERE", "1000")), "CULL_FREQUENCY": 3},
 }
 # And the timeline cards it rendered (views.timeline_cards), under the content token: a card is
 # the same on every page showing its briefing with the same threats and countries chosen.
