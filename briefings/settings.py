@@ -147,7 +147,7 @@ CACHES["here"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "pages-here",
     "TIMEOUT": 60 * 60,
-    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES_HERE", "1000")), "CULL_FREQUENCY": 3},
+    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES_HERE", "600")), "CULL_FREQUENCY": 3},
 }
 # And the timeline cards it rendered (views.timeline_cards), under the content token: a card is
 # the same on every page showing its briefing with the same threats and countries chosen.
