@@ -10,8 +10,9 @@ at once: nothing stale is served, and old entries age out of the (bounded) cache
 
 The cache is `CACHES["default"]`: the database cache by default (every worker and command
 shares it; `manage.py createcachetable` makes its table), Redis where REDIS_URL is set. Each
-process keeps copies of the pages it served last in `CACHES["here"]` (in memory) under the
-same keys: a key names its content version, so a copy is never stale.
+process keeps copies of the pages it served last, and of their header lists, in
+`CACHES["here"]` (in memory) under the same keys (`_Layered`): a key names its content
+version, so a copy is never stale.
 
 The token lives in the database, so every process and command sees a change at once. It is
 replaced after the changing transaction has committed, in a short transaction of its own (in

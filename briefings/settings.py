@@ -141,8 +141,9 @@ else:
         }
     }
 # Each process also keeps the pages it served most recently and their header lists ("here": a
-# copy of what the shared cache holds under the same key). A key names its content version, so a kept copy is never
-# stale; it saves the shared cache's read and decoding of the page on a repeat request.
+# copy of what the shared cache holds under the same key). A key names its content version, so
+# a kept copy is never stale; it saves the shared cache's reads and decoding the page on a
+# repeat request.
 CACHES["here"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "pages-here",

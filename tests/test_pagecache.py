@@ -1,6 +1,6 @@
 """The public pages are cached whole until the content changes (briefings/pagecache.py), in
-Django's cache shared by every process, with a copy kept in each: a repeat request costs the
-token and the header list, and any committed change a page could show is served at once.
+Django's cache shared by every process, with copies kept in each: a repeat request costs the
+token alone, and any committed change a page could show is served at once.
 
 These tests run with real transactions (`transaction=True`): a change commits as it would in
 production, and its on-commit callback replaces the token. A request inside a transaction
