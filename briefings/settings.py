@@ -150,8 +150,8 @@ CACHES["here"] = {
     "TIMEOUT": 60 * 60,
     "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES_HERE", "600")), "CULL_FREQUENCY": 3},
 }
-# And the timeline cards it rendered (views.timeline_cards), under the content token: a card is
-# the same on every page showing its briefing with the same threats and countries chosen.
+# And the parts of the timeline cards it rendered (views.card_parts), under the content token: a
+# briefing's card is composed from the same parts on every page, filter and search showing it.
 CACHES["cards"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "timeline-cards",

@@ -1,4 +1,3 @@
-import hashlib
 from dataclasses import dataclass
 
 from django.core.cache import caches
@@ -26,17 +25,14 @@ KEY_ASSESSMENTS = 3
 def _matches(item, threat_ids, country_ids):
     if threat_ids and item.threat_id not in threat_ids:
         return False
-    if country_ids and not selectors.id_set(item.country_ids) & country_ids:
+    if country_ids and not item.country_ids & country_ids:
         return False
     return True
 
 
 def _highlights(items, threat_ids, country_ids, limit):
-    """Items about the active threat and country filters first. A reporter's own background
-    facts are never among them: they are not what the speaker said (the briefing page lists
-    them apart)."""
-    said = [item for item in items if item.attribution != Attribution.BACKGROUND]
-    return sorted(said, key=lambda item: not _matches(item, threat_ids, country_ids))[:limit]
+    """The items about the active threat and country filters first, then the others."""
+    return sorted(items, key=lambda item: not _matches(item, threat_ids, country_ids))[:limit]
 
 
 @dataclass
@@ -45,6 +41,29 @@ class Card:
 
     year: int | None
     html: str
+
+
+@dataclass
+class Shown:
+    """A judgement or figure a card may show: what it is about, and its HTML."""
+
+    threat_id: int | None
+    country_ids: frozenset
+    html: str
+
+
+@dataclass
+class CardParts:
+    """What a briefing's card is made of, whatever the filters: its head (title, date, speaker,
+    tags) and every judgement and figure it may show, each rendered once. A reporter's own
+    background facts are left out: they are not what the speaker said (the briefing page lists
+    them apart)."""
+
+    year: int | None
+    url: str
+    head: str
+    assessments: list
+    statistics: list
 
 
 @dataclass
@@ -66,38 +85,55 @@ def _digest(count, weights, categories):
     return f"{briefings}, mostly about {', '.join(names[pk] for pk in top)}" if top else briefings
 
 
-def _card_key(token, pk, threat_ids, country_ids):
-    chosen = f"{sorted(threat_ids)}{sorted(country_ids)}"
-    return f"{token}:{pk}:{hashlib.md5(chosen.encode(), usedforsecurity=False).hexdigest()}"
+def card_parts(ids, token):
+    """{briefing id: CardParts} for `ids`. Each process keeps the parts it rendered for the current
+    content version (CACHES["cards"], keyed by the token like the page cache), so a page, fragment,
+    filter or search showing a briefing another showed fetches and renders nothing for it:
+    fetching and rendering cards were about half of building a timeline page. Without a token
+    (inside a transaction) nothing is kept."""
+    kept = caches["cards"]
+    keys = {pk: f"{token}:{pk}" for pk in ids} if token else {}
+    found = kept.get_many(keys.values()) if keys else {}
+    parts = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = [pk for pk in ids if pk not in parts]
+    if not missing:
+        return parts
+    head, assessment, statistic = (get_template(f"briefings/timeline.html#{name}")
+                                   for name in ("card-head", "card-assessment", "card-statistic"))
+    built = {}
+    for speech in selectors.timeline_speeches(Speech.objects.filter(pk__in=missing)):
+        url = speech.get_absolute_url()
+        built[speech.pk] = CardParts(
+            year=speech.date.year if speech.date else None,
+            url=url,
+            head=head.render({"speech": speech, "url": url}),
+            assessments=[Shown(item.threat_id, frozenset(selectors.id_set(item.country_ids)),
+                               assessment.render({"assessment": item, "url": url}))
+                         for item in speech.assessments.all() if item.attribution != Attribution.BACKGROUND],
+            statistics=[Shown(item.threat_id, frozenset(selectors.id_set(item.country_ids)),
+                              statistic.render({"statistic": item, "url": url}))
+                        for item in speech.statistics.all() if item.attribution != Attribution.BACKGROUND],
+        )
+    if keys:
+        kept.set_many({keys[pk]: value for pk, value in built.items()}, TIMEOUT)
+    return parts | built
 
 
 def timeline_cards(ids, token, threat_ids, country_ids, passages):
-    """The cards of the briefings `ids`, in that order. Outside a search a card depends only on
-    its briefing and on the chosen threats and countries (its judgements and figures about them
-    come first), so each process keeps the cards it rendered for the current content version
-    (CACHES["cards"], keyed by the token like the page cache) and another page, fragment or
-    filter showing the same briefing in the same light fetches and renders only the others:
-    rendering and fetching cards were about half of building a timeline page. A search's cards
-    show where it matched (`passages`) and are always built."""
-    kept = caches["cards"]
-    keys = {pk: _card_key(token, pk, threat_ids, country_ids) for pk in ids} if token and not passages else {}
-    found = kept.get_many(keys.values()) if keys else {}
-    missing = [pk for pk in ids if keys.get(pk) not in found]
-    built = {}
-    if missing:
-        template = get_template("briefings/timeline.html#card")
-        for speech in selectors.timeline_speeches(Speech.objects.filter(pk__in=missing)):
-            html = template.render({
-                "speech": speech,
-                "assessments": _highlights(speech.assessments.all(), threat_ids, country_ids, KEY_ASSESSMENTS),
-                "statistics": _highlights(speech.statistics.all(), threat_ids, country_ids, HEADLINE_STATISTICS),
-                "passages": passages.get(speech.pk, []),
-            })
-            built[speech.pk] = Card(speech.date.year if speech.date else None, html)
-        if keys:
-            kept.set_many({keys[pk]: card for pk, card in built.items()}, TIMEOUT)
-    cards = {pk: found[key] for pk, key in keys.items() if key in found} | built
-    return [cards[pk] for pk in ids if pk in cards]  # a briefing deleted since `ids` were chosen has none
+    """The cards of the briefings `ids`, in that order, composed from their kept parts
+    (card_parts): the judgements and figures about the chosen threats and countries first, and
+    in a search the passages where it matched (`passages`)."""
+    parts = card_parts(ids, token)
+    template = get_template("briefings/timeline.html#card")
+    return [
+        Card(part.year, template.render({
+            "parts": part,
+            "assessments": _highlights(part.assessments, threat_ids, country_ids, KEY_ASSESSMENTS),
+            "statistics": _highlights(part.statistics, threat_ids, country_ids, HEADLINE_STATISTICS),
+            "passages": passages.get(pk, []),
+        }))
+        for pk in ids if (part := parts.get(pk))  # a briefing deleted since `ids` were chosen has none
+    ]
 
 
 def _group_by_year(cards, *, counts, offset, weights, categories):

@@ -543,9 +543,9 @@ def _cards_html(html):
 
 
 def test_a_briefings_card_is_fetched_and_rendered_once_for_every_page_showing_it(client):
-    """The cards of a briefing shown on several pages (the front page, a speaker's, a year's)
-    with the same threats and countries chosen are kept in each process (CACHES["cards"]):
-    another page showing them skips the 5 queries of the page's briefings and renders none."""
+    """The parts of a briefing's card (its head, judgements and figures, each rendered) are kept
+    in each process (CACHES["cards"]): another page showing the briefing, whatever its filters,
+    skips the 5 queries of the page's briefings and renders only the card's composition."""
     make_corpus(6)
     first = client.get("/").content.decode()
     pagecache.cache.clear()
@@ -565,17 +565,33 @@ def test_a_briefings_card_is_fetched_and_rendered_once_for_every_page_showing_it
     assert afresh == again
 
 
-def test_a_card_kept_for_one_choice_of_threat_and_country_is_not_shown_for_another(client):
-    """A card puts its figures and judgements about the chosen threat and country first: the
-    card kept for the front page is not the one a country's page shows."""
+def test_a_card_shows_the_chosen_threat_and_country_first_from_the_same_kept_parts(client):
+    """A card puts its figures and judgements about the chosen threat and country first. The
+    parts kept for the front page serve a country's page and a search too (no query for the
+    briefings), each composed in its own order, with the search's passages."""
     iran, russia = make_country(slug="iran", name="Iran"), make_country(slug="russia", name="Russia")
-    speech = make_speech(countries=[iran, russia])
+    terrorism, cyber = make_category(slug="terrorism", name="Terrorism"), make_category(slug="cyber", name="Cyber")
+    speech = make_speech(countries=[iran, russia], threats=[terrorism, cyber])
     for n in range(4):
         make_statistic(speech=speech, measure=f"measure {n}", countries=[iran] if n == 3 else [russia])
-    assert "measure 3" not in client.get("/").content.decode()
-    about_iran = client.get("/?country=iran").content.decode()
+    for n, threat in enumerate([terrorism, terrorism, terrorism, cyber]):
+        make_assessment(speech=speech, threat=threat, summary=f"judgement {n}", quote=f"Quote {n}.")
+    front = client.get("/").content.decode()
+    assert "measure 3" not in _cards_html(front)[0] and "judgement 3" not in _cards_html(front)[0]
+
+    def without_the_briefings(url):
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url).content.decode()
+        assert not [sql for sql in content_queries(queries) if "briefings_speech_threats" in sql]
+        return _cards_html(html)[0]
+
+    about_iran = without_the_briefings("/?country=iran")
     assert about_iran.index("measure 3") < about_iran.index("measure 0")
-    assert "measure 3" not in client.get("/?country=russia").content.decode()
+    assert "measure 3" not in without_the_briefings("/?country=russia")
+    about_cyber = without_the_briefings("/?threat=cyber")
+    assert about_cyber.index("judgement 3") < about_cyber.index("judgement 0")
+    searched = without_the_briefings(f"/?q={speech.sources.first().text.split()[0]}")
+    assert 'class="passages"' in searched and "measure 3" not in searched
 
 
 def test_the_facet_index_follows_every_committed_change_and_is_kept_between_them(client, statistic, monkeypatch):
