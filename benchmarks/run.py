@@ -168,7 +168,8 @@ def mix_urls():
 
 def mix(env):
     """The realistic mix: gunicorn with MIX_WORKERS workers on 127.0.0.1, started as `make
-    serve-prod` starts it (the page cache emptied and the indexes built), then MIX_REQUESTS
+    serve-prod` starts it (the page cache emptied, the indexes and busiest pages built; with
+    BENCH_MIX_WARM=0 the indexes only), then MIX_REQUESTS
     requests from wrk over about 300 addresses (MIX_CONNECTIONS at a time).
     Returns wrk's summary (requests/s, latency percentiles, cache hits and misses)."""
     import tempfile
@@ -177,8 +178,11 @@ def mix(env):
     urls = subprocess.run([sys.executable, __file__, "--mix-urls"], env=env, cwd=ROOT, check=True,
                           capture_output=True, text=True).stdout.split()
     python = sys.executable
-    # As `make serve-prod` starts a server: the cache emptied, the indexes built before the first request.
-    run([python, "manage.py", "warm_cache", "--clear"], env)
+    # As `make serve-prod` starts a server with its address in PAGE_CACHE_WARM_ORIGINS: the cache
+    # emptied, the indexes and the busiest pages (the front page, the explorer, every single
+    # filter) built before the first request.
+    origin = f"http://127.0.0.1:{MIX_PORT}" if os.environ.get("BENCH_MIX_WARM", "1") == "1" else ""
+    run([python, "manage.py", "warm_cache", "--clear"], {**env, "PAGE_CACHE_WARM_ORIGINS": origin})
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(urls) + "\n")
     server_env = {**env, "PAGE_CACHE_WARM": "0"}
@@ -295,7 +299,8 @@ def main():
     if mixes:
         print()
         print(f"Realistic mix: {MIX_REQUESTS:,} requests over about 300 addresses, starting with an empty page "
-              "cache and the indexes built (as `make serve-prod` starts), gunicorn with "
+              "cache, then the indexes and the busiest pages built (the front page, the explorer, every single "
+              "filter: as `make serve-prod` starts with PAGE_CACHE_WARM_ORIGINS set), gunicorn with "
               f"{MIX_WORKERS} workers of {MIX_THREADS} threads, wrk with {MIX_CONNECTIONS} connections, on 127.0.0.1.")
         print()
         print("Requests/s: the requests divided by the seconds from the first request to the last "

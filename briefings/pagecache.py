@@ -283,15 +283,20 @@ def remember_origin(request):
 
 def warm_urls():
     """The states most readers ask for: the front page, the explorer, and the timeline of each
-    top-level threat and each kind of briefing."""
-    threats = ThreatCategory.objects.filter(parent=None).order_by("position", "name").values_list("slug", flat=True)
-    return ["/", "/statistics/", *(f"/?threat={slug}" for slug in threats),
+    single filter (every threat, country, speaker and kind of briefing), which is where readers
+    land from a briefing's tags and a first click in the filter panel."""
+    def slugs(model):
+        return model.objects.order_by("pk").values_list("slug", flat=True)
+
+    return ["/", "/statistics/", *(f"/?threat={slug}" for slug in slugs(ThreatCategory)),
+            *(f"/?country={slug}" for slug in slugs(Country)), *(f"/?speaker={slug}" for slug in slugs(Speaker)),
             *(f"/?kind={kind}" for kind in Speech.Kind.values)]
 
 
 def warm_pages(origins=None):
     """Build and store the busiest pages for each origin (PAGE_CACHE_WARM_ORIGINS, else those
-    this process has served). Returns how many pages were built."""
+    this process has served), each as a page and as the filter panel's htmx fragment. Returns
+    how many responses were built."""
     from django.test import Client  # a complete request through every middleware, as a reader's
 
     origins = origins or settings.PAGE_CACHE_WARM_ORIGINS or list(_origins)
@@ -300,7 +305,8 @@ def warm_pages(origins=None):
         scheme, _sep, host = origin.partition("://")
         client = Client(HTTP_HOST=host, secure=scheme == "https")
         for url in warm_urls():
-            built += client.get(url).status_code == 200
+            for headers in ({}, {"HX-Request": "true"}):
+                built += client.get(url, headers=headers).status_code == 200
     return built
 
 

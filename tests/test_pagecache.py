@@ -482,14 +482,21 @@ def test_a_commit_starts_rebuilding_the_busiest_pages(statistic, settings, monke
 
 
 def test_rebuilt_pages_are_served_from_the_cache(client, statistic, django_assert_num_queries):
+    """Every single filter is rebuilt, as a page and as the filter panel's fragment."""
     terrorism = make_category(slug="terrorism", name="Terrorism")
-    statistic.speech.threats.add(terrorism)
+    cyber = make_category(slug="cyber", name="Cyber", parent=terrorism)
+    iran = make_country(slug="iran", name="Iran")
+    statistic.speech.threats.add(terrorism, cyber)
+    statistic.speech.countries.add(iran)
     urls = pagecache.warm_urls()
-    assert {"/", "/statistics/", "/?threat=terrorism", "/?kind=speech"} <= set(urls)
-    assert pagecache.warm_pages(["http://testserver"]) == len(urls)
-    for url in ["/", "/?threat=terrorism"]:
-        with django_assert_num_queries(1):  # the token: the header list and the page are kept here
-            assert "The briefing" in client.get(url).content.decode()
+    assert {"/", "/statistics/", "/?threat=terrorism", "/?threat=cyber", "/?country=iran", "/?kind=speech",
+            f"/?speaker={statistic.speech.speaker.slug}"} <= set(urls)
+    assert pagecache.warm_pages(["http://testserver"]) == 2 * len(urls)
+    for url in ["/", "/?threat=cyber", "/?country=iran", f"/?speaker={statistic.speech.speaker.slug}"]:
+        for headers in ({}, {"HX-Request": "true"}):
+            with django_assert_num_queries(1):  # the token: the header list and the page are kept here
+                response = client.get(url, headers=headers)
+            assert response["X-Page-Cache"] == "hit" and "The briefing" in response.content.decode()
 
 
 def test_warming_runs_in_a_thread_and_builds_for_the_origins_seen(client, statistic, settings):
