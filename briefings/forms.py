@@ -5,8 +5,8 @@ dropped, repeated values de-duplicated, at most MAX_VALUES per repeatable parame
 first value of a single-valued one, each bound saying so in `form.notices`), then validates
 it: an invalid value is left out with a message. `form.filters()` is the result, a `Filters`
 value that every public page, export and the feed use: its typed values, its canonical
-query string, `without()` one value, and facets as rows of (value, label, count, selected,
-toggle URL). Adding a filter is one entry in PARAMETERS, one field and one attribute.
+query string, `without()` one value, and facets as rows of (value, label, count, selected).
+Adding a filter is one entry in PARAMETERS, one field and one attribute.
 """
 
 import dataclasses
@@ -59,13 +59,12 @@ class Chip:
 
 @dataclass(frozen=True)
 class FacetRow:
-    """One option of a facet, like a Datasette facet: selecting or unselecting it is a link."""
+    """One option of a facet: its value, label and count, and whether it is chosen."""
 
     value: str
     label: str
     count: int
     selected: bool
-    toggle_url: str
     item: object = None  # the category, country or speaker, for templates that need more
 
 
@@ -177,21 +176,6 @@ class Filters:
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
 
-    def toggled(self, name, item):
-        """These filters with `item` (a model instance, or a choice's value) chosen, or
-        unchosen when it already is. A repeatable parameter adds it to the others."""
-        attribute = PARAMETERS[name][0]
-        value = item.slug if hasattr(item, "slug") else str(item)
-        if value in self.values(name):
-            return self.without(name, value)
-        current = getattr(self, attribute)
-        if not isinstance(current, tuple):
-            return dataclasses.replace(self, **{attribute: item})
-        # In the order the form gives: the models' own ordering, the choices' order.
-        order = Attribution.values if name == "whose" else None
-        added = sorted((*current, item), key=lambda x: order.index(x) if order else (getattr(x, "position", 0), x.name))
-        return dataclasses.replace(self, **{attribute: tuple(added)})
-
     # --- what the page shows
 
     @property
@@ -213,7 +197,7 @@ class Filters:
         return [name for name in PARAMETERS if self.values(name)]
 
     def facet(self, name, options, counts):
-        """Rows of (value, label, count, selected, toggle URL) for a parameter's options:
+        """Rows of (value, label, count, selected) for a parameter's options:
         model instances (counts keyed by pk) or (value, label) choices (counts keyed by value)."""
         chosen = set(self.values(name))
         rows = []
@@ -222,8 +206,7 @@ class Filters:
                 value, label, key, item = option[0], option[1], option[0], None
             else:
                 value, label, key, item = option.slug, option.name, option.pk, option
-            rows.append(FacetRow(value, label, counts.get(key, 0), value in chosen,
-                                 self.toggled(name, item if item is not None else value).url(), item))
+            rows.append(FacetRow(value, label, counts.get(key, 0), value in chosen, item))
         return rows
 
     def describe(self):

@@ -18,7 +18,6 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     Subquery,
     Value,
@@ -113,25 +112,6 @@ def matching_speech_scores(q):
         cursor.execute(f"SELECT sid, SUM(w) FROM ({union}) matches GROUP BY sid",
                        [param for _sql, params in parts for param in params])
         return dict(cursor.fetchall())
-
-
-def timeline_speeches(speeches):
-    """The rows a timeline card shows, fetched in a fixed number of queries. A card does not
-    list its figures' and judgements' countries, only puts those about the chosen countries
-    first: their ids come as a column (`country_ids`), not as a prefetch of Country rows."""
-    return speeches.select_related("speaker").prefetch_related(
-        "threats",
-        "countries",
-        Prefetch(
-            "assessments",
-            queryset=Assessment.objects.published().select_related("threat").defer("quote")
-            .annotate(country_ids=country_ids(Assessment)),
-        ),
-        Prefetch(
-            "statistics",
-            queryset=Statistic.objects.published().defer("quote").annotate(country_ids=country_ids(Statistic)),
-        ),
-    )
 
 
 def filter_options(years=None):

@@ -1,10 +1,8 @@
 from dataclasses import dataclass
 
-from django.core.cache import caches
 from django.db.models import F, Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.html import escape
@@ -13,57 +11,12 @@ from django.utils.translation import get_language_info
 from django.views.decorators.http import require_safe
 
 from . import facets, passages, selectors
+from .cards import timeline_cards
 from .forms import Filters, TimelineForm
 from .models import Assessment, Attribution, Source, Speech, Statistic, Status
-from .pagecache import TIMEOUT, cached_page
+from .pagecache import cached_page
 
 PAGE_SIZE = 10  # briefings a timeline page holds, about: whole years where they fit
-HEADLINE_STATISTICS = 3
-KEY_ASSESSMENTS = 3
-
-
-def _matches(item, threat_ids, country_ids):
-    if threat_ids and item.threat_id not in threat_ids:
-        return False
-    if country_ids and not item.country_ids & country_ids:
-        return False
-    return True
-
-
-def _highlights(items, threat_ids, country_ids, limit):
-    """The items about the active threat and country filters first, then the others."""
-    return sorted(items, key=lambda item: not _matches(item, threat_ids, country_ids))[:limit]
-
-
-@dataclass
-class Card:
-    """A briefing as the timeline shows it: its year (for the year headings) and its HTML."""
-
-    year: int | None
-    html: str
-
-
-@dataclass
-class Shown:
-    """A judgement or figure a card may show: what it is about, and its HTML."""
-
-    threat_id: int | None
-    country_ids: frozenset
-    html: str
-
-
-@dataclass
-class CardParts:
-    """What a briefing's card is made of, whatever the filters: its head (title, date, speaker,
-    tags) and every judgement and figure it may show, each rendered once. A reporter's own
-    background facts are left out: they are not what the speaker said (the briefing page lists
-    them apart)."""
-
-    year: int | None
-    url: str
-    head: str
-    assessments: list
-    statistics: list
 
 
 @dataclass
@@ -83,57 +36,6 @@ def _digest(count, weights, categories):
     top = sorted(weights, key=lambda threat_id: (-weights[threat_id], position.get(threat_id, (0, ""))))[:3]
     briefings = f"{count} briefing{'s' if count != 1 else ''}"
     return f"{briefings}, mostly about {', '.join(names[pk] for pk in top)}" if top else briefings
-
-
-def card_parts(ids, token):
-    """{briefing id: CardParts} for `ids`. Each process keeps the parts it rendered for the current
-    content version (CACHES["cards"], keyed by the token like the page cache), so a page, fragment,
-    filter or search showing a briefing another showed fetches and renders nothing for it:
-    fetching and rendering cards were about half of building a timeline page. Without a token
-    (inside a transaction) nothing is kept."""
-    kept = caches["cards"]
-    keys = {pk: f"{token}:{pk}" for pk in ids} if token else {}
-    found = kept.get_many(keys.values()) if keys else {}
-    parts = {pk: found[key] for pk, key in keys.items() if key in found}
-    missing = [pk for pk in ids if pk not in parts]
-    if not missing:
-        return parts
-    head, assessment, statistic = (get_template(f"briefings/timeline.html#{name}")
-                                   for name in ("card-head", "card-assessment", "card-statistic"))
-    built = {}
-    for speech in selectors.timeline_speeches(Speech.objects.filter(pk__in=missing)):
-        url = speech.get_absolute_url()
-        built[speech.pk] = CardParts(
-            year=speech.date.year if speech.date else None,
-            url=url,
-            head=head.render({"speech": speech, "url": url}),
-            assessments=[Shown(item.threat_id, frozenset(selectors.id_set(item.country_ids)),
-                               assessment.render({"assessment": item, "url": url}))
-                         for item in speech.assessments.all() if item.attribution != Attribution.BACKGROUND],
-            statistics=[Shown(item.threat_id, frozenset(selectors.id_set(item.country_ids)),
-                              statistic.render({"statistic": item, "url": url}))
-                        for item in speech.statistics.all() if item.attribution != Attribution.BACKGROUND],
-        )
-    if keys:
-        kept.set_many({keys[pk]: value for pk, value in built.items()}, TIMEOUT)
-    return parts | built
-
-
-def timeline_cards(ids, token, threat_ids, country_ids, passages):
-    """The cards of the briefings `ids`, in that order, composed from their kept parts
-    (card_parts): the judgements and figures about the chosen threats and countries first, and
-    in a search the passages where it matched (`passages`)."""
-    parts = card_parts(ids, token)
-    template = get_template("briefings/timeline.html#card")
-    return [
-        Card(part.year, template.render({
-            "parts": part,
-            "assessments": _highlights(part.assessments, threat_ids, country_ids, KEY_ASSESSMENTS),
-            "statistics": _highlights(part.statistics, threat_ids, country_ids, HEADLINE_STATISTICS),
-            "passages": passages.get(pk, []),
-        }))
-        for pk in ids if (part := parts.get(pk))  # a briefing deleted since `ids` were chosen has none
-    ]
 
 
 def _group_by_year(cards, *, counts, offset, weights, categories):
