@@ -45,11 +45,11 @@ def _bits(positions, size):
     return int.from_bytes(buffer, "little")
 
 
-def _positions(bits, offset=0):
-    """The positions of the set bits, ascending."""
+def _positions(bits, offset=0, limit=None):
+    """The positions of the set bits, ascending; only the first `limit` if given."""
     text = format(bits, "b")[::-1]
     found, start = [], text.find("1")
-    while start != -1:
+    while start != -1 and len(found) != limit:
         found.append(offset + start)
         start = text.find("1", start + 1)
     return found
@@ -215,8 +215,7 @@ class FacetIndex(Sets):
             if offset >= n:
                 offset -= n
                 continue
-            positions = _positions(part, span.bytes.start << 3)
-            found += positions[offset:offset + limit - len(found)]
+            found += _positions(part, span.bytes.start << 3, limit=offset + limit - len(found))[offset:]
             offset = 0
             if len(found) == limit:
                 break

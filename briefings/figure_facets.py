@@ -73,7 +73,7 @@ class FigureIndex(Sets):
             if offset >= n:
                 offset -= n
                 continue
-            found += _positions(part, start << 3)[offset:offset + limit - len(found)]
+            found += _positions(part, start << 3, limit=offset + limit - len(found))[offset:]
             offset = 0
             if len(found) == limit:
                 break
