@@ -156,7 +156,7 @@ def statistics_explorer(request):
     if not request.htmx and form.needs_tidying(request.GET):
         # A plain form submission sends empty fields too; the address bar shows only real filters.
         return HttpResponseRedirect(request.path + (f"?{form.tidy_query.urlencode()}" if form.tidy_query else ""))
-    options = selectors.filter_options(years=facets.current(getattr(request, "page_cache_token", None)).years_held())
+    options = facets.current(getattr(request, "page_cache_token", None)).filter_options()
     filters = form.filters()
     categories = options["categories"]
     statistics = selectors.filter_statistics(filters, categories=categories)

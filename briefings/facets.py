@@ -18,13 +18,14 @@ Positions are laid out year by year, newest first and undated last, as the timel
 briefings, and each year starts on a byte boundary, so one year's part of any set is a slice of
 its bytes (`per_year`).
 
-The index is built from the database in seven queries (`build`) and kept per process under the
+The index is built from the database in ten queries (`build`) and kept per process under the
 page cache's content token, which every save replaces: it is rebuilt once after each change, in
 the background by the process that made it (pagecache.warm_pages), and left in the shared cache,
 from which the other processes load it rather than build it again. A request with no token
 (inside a transaction, as in tests) builds its own.
 """
 
+import hashlib
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 
 from . import pagecache
 from .models import Assessment, Source, Speech, Statistic, Status
-from .selectors import Year, expand_threats, matching_speech_scores
+from .selectors import Year, expand_threats, filter_options, matching_speech_scores
 
 
 def _bits(positions, size):
@@ -168,6 +169,7 @@ class FacetIndex(Sets):
     judgements_about: dict  # (threat id, trend, country ids as a sorted tuple): the same, by what they are about
     subjects: dict  # threat id: Tally of published figures and judgements about it
     sources: Counter  # source role: how many documents the published briefings have
+    lists: dict  # the filter panel's threats, countries and speakers (selectors.filter_options)
     position: dict = field(init=False)
 
     def __post_init__(self):
@@ -178,6 +180,10 @@ class FacetIndex(Sets):
     def years_held(self):
         """The years with published briefings, newest first."""
         return [span.year for span in self.spans if span.year is not None]
+
+    def filter_options(self):
+        """What the filter panel lists (selectors.filter_options), kept with the index: no query."""
+        return {**self.lists, "years": self.years_held()}
 
     def years(self, year_from, year_to):
         """The dated briefings from `year_from` to `year_to` (either may be None)."""
@@ -423,9 +429,9 @@ def change_over_time(selection, categories, *, threat_ids=(), country_ids=()):
 
 
 def build(token=None):
-    """The index of the published briefings, in seven queries: the briefings, their threats,
+    """The index of the published briefings, in ten queries: the briefings, their threats,
     their countries, the published judgements and their countries, the published figures per
-    briefing and threat, and the source documents."""
+    briefing and threat, the source documents, and the filter panel's three option lists."""
     order = [F("date").desc(nulls_last=True), "title", "id"]
     rows = list(Speech.objects.published().order_by(*order).annotate(year=Year("date"))
                 .values_list("id", "year", "kind", "speaker_id"))
@@ -483,7 +489,7 @@ def build(token=None):
         judgements={key: Tally.of(counts, size) for key, counts in judged.items()},
         judgements_about={key: Tally.of(counts, size) for key, counts in judged_about.items()},
         subjects={key: Tally.of(counts, size) for key, counts in subjects.items()},
-        sources=sources,
+        sources=sources, lists={name: value for name, value in filter_options(years=()).items() if name != "years"},
     )
 
 
@@ -497,8 +503,10 @@ class Kept:
     there for the others. Once, however many threads and processes ask at the same time: the
     others wait for it (pagecache.built_once). With no token, built for the caller alone."""
 
-    def __init__(self, name, build):
-        self.name = name
+    def __init__(self, name, build, kind):
+        # The shared cache outlives a release: an index pickled by code with other fields
+        # would load without them. The key names the fields of the index's class.
+        self.name = f"{name}:{hashlib.md5(' '.join(kind.__dataclass_fields__).encode()).hexdigest()[:8]}"
         self.build = build
         self.kept = None
         self.building = threading.Lock()
@@ -522,7 +530,7 @@ class Kept:
             return self.kept
 
 
-current = Kept("facet-index", build)
+current = Kept("facet-index", build, FacetIndex)
 
 
 def search_ranking(request, index, q):

@@ -237,7 +237,7 @@ def build(token=None):
 # undated last, a briefing's figures together, in curation order.
 NEWEST_FIRST = (F("speech__date").desc(nulls_last=True), "speech_id", "id")
 
-current = Kept("figure-index", build)
+current = Kept("figure-index", build, FigureIndex)
 
 
 def selected(request, filters, categories):

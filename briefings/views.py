@@ -103,7 +103,7 @@ def timeline(request):
         # A plain form submission sends empty fields too; the address bar shows only real filters.
         return HttpResponseRedirect(request.path + (f"?{form.tidy_query.urlencode()}" if form.tidy_query else ""))
     index = facets.current(getattr(request, "page_cache_token", None))
-    options = selectors.filter_options(years=index.years_held())
+    options = index.filter_options()
     filters = form.filters()
     categories = options["categories"]
     # A search finds its briefings once per search and content version, for every page and fragment.

@@ -95,14 +95,14 @@ def test_a_copy_kept_here_is_a_fresh_response_each_time(client, statistic):
 def test_a_miss_costs_the_token_and_the_pages_own_queries(client, statistic):
     with CaptureQueriesContext(connection) as queries:
         client.get("/statistics/")
-    # The token; the page's own 5 (test_explorer.test_query_count_is_fixed); 9 building the facet
+    # The token; the page's own 2 (test_explorer.test_query_count_is_fixed); 12 building the facet
     # and figure indexes for this content version, which later misses reuse.
-    assert len(content_queries(queries)) == 1 + 5 + 9
+    assert len(content_queries(queries)) == 1 + 2 + 12
 
 
 def test_a_server_starts_with_the_indexes_built_and_no_page_of_the_last_release(client, statistic, monkeypatch):
     """`make serve-prod` runs `manage.py warm_cache --clear` before gunicorn: the first reader of
-    the explorer pays for the token and the page's own 5 queries, not the 9 of the indexes."""
+    the explorer pays for the token and the page's own 2 queries, not the 12 of the indexes."""
     client.get("/statistics/")
 
     def new_process():  # keeping nothing of its own
@@ -118,7 +118,7 @@ def test_a_server_starts_with_the_indexes_built_and_no_page_of_the_last_release(
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/statistics/")
     assert response["X-Page-Cache"] == "miss"
-    assert len(content_queries(queries)) == 1 + 5
+    assert len(content_queries(queries)) == 1 + 2
 
 
 def test_warming_an_empty_database_builds_nothing():
@@ -385,7 +385,7 @@ def test_without_a_token_nothing_is_cached(client, statistic, stored):
     with CaptureQueriesContext(connection) as queries:
         client.get("/statistics/")
     # The missing token, then the whole page, building the indexes for itself (test_explorer).
-    assert len(queries.captured_queries) == 1 + 5 + 9
+    assert len(queries.captured_queries) == 1 + 2 + 12
     assert stored == []
 
 
@@ -516,10 +516,10 @@ def test_warming_runs_in_a_thread_and_builds_for_the_origins_seen(client, statis
 
 def test_later_pages_reuse_the_first_pages_aggregates(client):
     """The year counts, facet counts, matrix counts, digests and coverage come from the facet
-    index, which the first page after a change builds (7 queries) and every later page and
-    fragment reuses while the content token is unchanged. A page's own queries: the token, the
-    3 option lists, the page of briefings with its 4 prefetches and the judgements of the
-    matrix's uncrowded cells.
+    index, which the first page after a change builds (10 queries) and every later page and
+    fragment reuses while the content token is unchanged, and the filter panel's option lists
+    with it. A page's own queries: the token, the page's briefings with their threats,
+    countries, judgements and figures, and the judgements of the matrix's uncrowded cells.
     (Counted at once: each request clears the connection's query log.)"""
     make_corpus(40)
     with CaptureQueriesContext(connection) as first:
@@ -528,8 +528,8 @@ def test_later_pages_reuse_the_first_pages_aggregates(client):
     client.get("/")
     with CaptureQueriesContext(connection) as later:
         response = client.get("/?page=3")
-    assert from_nothing == 1 + 7 + 3 + 5 + 1
-    assert len(content_queries(later)) == 1 + 3 + 5 + 1
+    assert from_nothing == 1 + 10 + 5 + 1
+    assert len(content_queries(later)) == 1 + 5 + 1
     assert 'class="matrix"' in response.content.decode() and "40 briefings." in response.content.decode()
 
 
@@ -559,9 +559,9 @@ def test_a_briefings_card_is_fetched_and_rendered_once_for_every_page_showing_it
     caches["here"].clear()
     with CaptureQueriesContext(connection) as kept:
         again = client.get("/?from=2000&to=2019").content.decode()
-    # The token, the 3 option lists and the matrix's judgements (the facet index is kept in the
+    # The token and the matrix's judgements (the facet index is kept in the
     # process for the content version): not the briefings and their 4 prefetches.
-    assert len(content_queries(kept)) == 1 + 3 + 1
+    assert len(content_queries(kept)) == 1 + 1
     assert len(_cards_html(first)) == 6 and _cards_html(again) == _cards_html(first)
     # Built afresh, a card is the same HTML.
     for name in ("default", "here", "cards"):
