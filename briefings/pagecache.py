@@ -29,9 +29,12 @@ once: the first claims it (`claim`, an atomic `cache.add`) and the others wait f
 """
 
 import hashlib
+import pickle
 import threading
 import time
 import uuid
+import zlib
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -76,11 +79,27 @@ def current_token():
     return row[0] if row else None
 
 
+@dataclass(frozen=True)
+class Packed:
+    """A value as the shared cache holds it: pickled and compressed. A timeline page is 90-170 KB
+    of HTML at 10,000 briefings and about a tenth of that compressed (0.3 ms), and the database
+    cache writes every byte: storing a page took 3.0 ms on PostgreSQL, 1.1 ms packed."""
+
+    data: bytes
+
+    @classmethod
+    def of(cls, value):
+        return cls(zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1))
+
+    def unpack(self):
+        return pickle.loads(zlib.decompress(self.data))
+
+
 class _Layered:
     """The shared cache with this process's copies (CACHES["here"]) in front, for the pages and
     the header lists their keys are learnt from. Every key names its content version (the token
     is its prefix), so a copy is never stale. A copy saves a read of the shared cache and, for a
-    page, decoding it: a repeat request costs the token alone."""
+    page, unpacking it: a repeat request costs the token alone."""
 
     def get(self, key, default=None):
         here = caches["here"]
@@ -88,11 +107,12 @@ class _Layered:
         if value is None:
             value = cache.get(key)
             if value is not None:
+                value = value.unpack() if isinstance(value, Packed) else value
                 here.set(key, value, TIMEOUT)
         return default if value is None else value
 
     def set(self, key, value, timeout=TIMEOUT):
-        cache.set(key, value, timeout)
+        cache.set(key, Packed.of(value), timeout)
         caches["here"].set(key, value, timeout)
 
 

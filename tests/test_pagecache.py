@@ -128,13 +128,16 @@ def test_warming_an_empty_database_builds_nothing():
 
 
 def test_the_cache_is_shared_by_every_process(client, statistic):
-    """The default cache is the database's: another process (here a fresh cache connection)
-    finds the page one worker stored."""
+    """The default cache is the database's: another process (here a fresh cache connection, and
+    no copies of its own) finds the page one worker stored, packed (compressed) in the shared cache."""
     client.get("/statistics/")
+    caches["here"].clear()
     request = RequestFactory().get("/statistics/")
-    other = caches.create_connection("default")
-    key = pagecache.get_cache_key(request, key_prefix=token(), method="GET", cache=other)
-    assert key and b"plots disrupted" in other.get(key).content
+    key = pagecache.get_cache_key(request, key_prefix=token(), method="GET", cache=pagecache._layered)
+    packed = caches.create_connection("default").get(key)
+    assert isinstance(packed, pagecache.Packed)
+    page = packed.unpack()
+    assert b"plots disrupted" in page.content and len(packed.data) < len(page.content) / 2
 
 
 def _edit_measure(statistic):
@@ -333,7 +336,7 @@ def stored(monkeypatch):
     real_set = cache.set
 
     def record(key, value, *args, **kwargs):
-        if isinstance(value, HttpResponse):
+        if isinstance(value, pagecache.Packed) and isinstance(value.unpack(), HttpResponse):
             pages.append(key)
         return real_set(key, value, *args, **kwargs)
 
