@@ -100,9 +100,9 @@ class Span:
 class MatrixCell:
     total: int  # judgements on this threat in this year
     trends: dict  # how many of them say rising, steady, falling
-    assessments: list  # all of them when there are at most CELL_JUDGEMENTS, else none
+    assessments: list  # all of them (Judgement) when there are at most CELL_JUDGEMENTS, else none
     url: str = ""  # the timeline filtered to this threat and year, for a crowded cell
-    html: str = ""  # a crowded cell's content (views._matrix_links)
+    html: str = ""  # the cell's content (views._matrix_cells)
 
     @property
     def crowded(self):
@@ -110,6 +110,18 @@ class MatrixCell:
 
 
 CELL_JUDGEMENTS = 2
+
+
+@dataclass
+class Judgement:
+    """A published judgement as a matrix cell lists it."""
+
+    pk: int
+    threat_id: int
+    year: int
+    trend: str
+    summary: str
+    briefing_slug: str
 TRENDS = tuple(Assessment.Trend.values)
 
 
@@ -409,10 +421,12 @@ def change_over_time(selection, categories, *, threat_ids=(), country_ids=()):
         listed = listed.filter(
             Exists(Assessment.countries.through.objects.filter(assessment=OuterRef("pk"), country__in=country_ids))
         )
-    for assessment in listed.select_related("speech").order_by("speech__date", "id"):
-        key = (assessment.threat_id, assessment.speech.date.year)
+    for row in listed.order_by("speech__date", "id").values_list("pk", "threat_id", "speech__date", "trend", "summary",
+                                                                  "speech__slug"):
+        judgement = Judgement(row[0], row[1], row[2].year, *row[3:])
+        key = (judgement.threat_id, judgement.year)
         if key in few:
-            by_cell[key].assessments.append(assessment)
+            by_cell[key].assessments.append(judgement)
 
     years = sorted({year for _threat, year in by_cell})
     by_id = {category.pk: category for category in categories}

@@ -5,7 +5,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
-from django.utils.html import escape
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language_info
 from django.views.decorators.http import require_safe
@@ -15,6 +15,7 @@ from .cards import timeline_cards
 from .forms import Filters, TimelineForm
 from .models import Assessment, Attribution, Source, Speech, Statistic, Status
 from .pagecache import cached_page
+from .templatetags.briefings_tags import trend_html
 
 PAGE_SIZE = 10  # briefings a timeline page holds, about: whole years where they fit
 
@@ -166,7 +167,7 @@ def timeline(request):
         "timeline_url": reverse("briefings:timeline"),
         "result_count": selection.count(),
         "matrix_years": years,
-        "matrix_rows": _matrix_links(matrix_rows, years, filters),
+        "matrix_rows": _matrix_cells(matrix_rows, years, filters),
         "suggestion": _least_restrictive_removal(filters, index, categories, ranking)
         if not cards and filters else None,
     }
@@ -194,11 +195,18 @@ def page_title(chips, page="Briefings"):
 _ANY_YEAR = 9999
 
 
-def _matrix_links(rows, years, filters):
-    """Give each crowded cell its count, trend tally and a link to the timeline of that threat
-    and year (the cell's threat and year in place of any chosen). Built here rather than in the
-    template: at 37 years by nine threats the template engine spent most of the page's time on
-    these few hundred cells. Each row's address is built once, with a stand-in year."""
+_NO_JUDGEMENT = mark_safe('<span class="no-judgement" aria-hidden="true">—</span>'
+                          '<span class="visually-hidden">No judgement</span>')
+
+
+def _matrix_cells(rows, years, filters):
+    """Write each cell of the matrix: an uncrowded cell's judgements, each a link to where its
+    briefing gives it; a crowded cell's count, trend tally and a link to the timeline of that
+    threat and year (the cell's threat and year in place of any chosen). Written here rather
+    than in the template: at 37 years by nine threats the template engine spent most of the
+    page's time on these few hundred cells. Each row's address is built once, with a stand-in
+    year, and each briefing's once."""
+    briefing_urls = {}
     for category, cells in rows:
         address = filters.replace(threats=(category,), year_from=_ANY_YEAR, year_to=_ANY_YEAR).url()
         for year, cell in zip(years, cells, strict=True):
@@ -210,6 +218,14 @@ def _matrix_links(rows, years, filters):
                     f'</span> <span class="trend-steady" title="steady">▶{cell.trends["steady"]:d}</span> '
                     f'<span class="trend-falling" title="falling">▼{cell.trends["falling"]:d}</span></span>'
                 )
+            elif cell.assessments:
+                cell.html = format_html_join("\n", '<a class="judgement" href="{}#assessment-{}">{}{}</a>', (
+                    (briefing_urls.get(item.briefing_slug)
+                     or briefing_urls.setdefault(item.briefing_slug, reverse("briefings:speech", args=[item.briefing_slug])),
+                     item.pk, format_html("{} ", trend_html(item.trend)) if item.trend else "", item.summary)
+                    for item in cell.assessments))
+            else:
+                cell.html = _NO_JUDGEMENT
     return rows
 
 

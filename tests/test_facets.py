@@ -220,7 +220,7 @@ def test_the_matrix_lists_the_judgements_of_uncrowded_cells_and_counts_crowded_o
                 assert cell.assessments == []
             else:
                 assert len(cell.assessments) == cell.total
-                assert all((a.threat_id, a.speech.date.year) == key for a in cell.assessments)
+                assert all((a.threat_id, a.year) == key for a in cell.assessments)
 
 
 def test_coverage_counts_published_briefings_their_years_and_their_documents(db):

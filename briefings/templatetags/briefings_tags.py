@@ -48,7 +48,7 @@ def trend(assessment):
 # The filter panel's options and their counts are written here rather than in its template: a
 # timeline page lists about 80 of them, and with an include per count the template engine spent
 # more on them than on the rest of the panel (as with the matrix's crowded cells,
-# views._matrix_links).
+# views._matrix_cells).
 
 
 def _count(group, row, oob=False):
