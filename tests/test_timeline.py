@@ -8,7 +8,15 @@ from django.urls import reverse
 from briefings.models import Status
 from briefings.views import PAGE_SIZE
 
-from .factories import make_category, make_corpus, make_speech
+from .factories import (
+    make_assessment,
+    make_category,
+    make_corpus,
+    make_country,
+    make_speaker,
+    make_speech,
+    make_statistic,
+)
 
 # The page cache keys the htmx headers the views answer to, so every response names all three.
 VARY = "HX-Request, HX-Boosted, HX-History-Restore-Request"
@@ -440,3 +448,24 @@ def test_a_cards_figures_and_judgements_about_the_chosen_threat_and_country_come
     # terrorism, so neither goes first and the card keeps the briefing's order.
     both = client.get("/?country=iran&threat=cyber").content.decode()
     assert "measure 0" in both and "measure 3" not in both and "judgement 3" not in both
+
+
+@pytest.mark.parametrize("query", ["", "?country=x-country", "?threat=x-threat", "?q=Plots"])
+def test_a_cards_curated_text_is_escaped_wherever_it_comes_from(client, db, query):
+    """Cards are written in Python (briefings/cards.py), not by the template engine: every text
+    a curator typed is escaped there, in a page, a filter and a search."""
+    hostile = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
+    threat = make_category(slug="x-threat", name=f"Threat {hostile}")
+    country = make_country(slug="x-country", name=f"Country {hostile}")
+    speech = make_speech(title=f"Title {hostile}", speaker=make_speaker(name=f"Speaker {hostile}"),
+                         threats=[threat], countries=[country], date_inferred=True, date_basis=f"Basis {hostile}")
+    make_statistic(speech=speech, threat=threat, value_text=f"9 {hostile}", measure=f"plots {hostile}",
+                   period=f"Period {hostile}", attribution="paraphrase", countries=[country])
+    make_assessment(speech=speech, threat=threat, summary=f"Summary {hostile}", trend="rising", countries=[country])
+    html = client.get(f"/{query}").content.decode()
+    card = re.search(r'<article class="card">.*?</article>', html, flags=re.S).group(0)
+    assert "<script>" not in html and "<img src=x" not in html
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"
+    for text in ["Title", "Speaker", "Threat", "Country", "9", "plots", "Period", "Summary", "Basis"]:
+        assert f"{text} {escaped}" in card, text
+    assert '<span class="trend trend-rising">▲ rising</span>' in card and "· the reporter&#x27;s paraphrase" in card

@@ -75,3 +75,12 @@ def facet_options(group):
 def facet_counts_oob(groups):
     """Every option's count, for an htmx response to swap in out of band."""
     return format_html_join("", "{}", ((_count(group, row, oob=True),) for group in groups for row in group.rows))
+
+
+@register.simple_tag
+def year_options(years, chosen, oldest_first=False):
+    """The options of a year select (`years` newest first), with `chosen` selected."""
+    return format_html_join("", '<option value="{}"{}>{}</option>', (
+        (year, mark_safe(" selected") if year == chosen else "", year)
+        for year in (reversed(years) if oldest_first else years)
+    ))
