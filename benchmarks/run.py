@@ -107,7 +107,7 @@ def measure():
     from briefings import facets, figure_facets
 
     results = []
-    for label, build, queries in [("facet index build (once per content change)", facets.build, 7),
+    for label, build, queries in [("facet index build (once per content change)", facets.build, 10),
                                   ("figure index build (once per content change)", figure_facets.build, 2)]:
         builds = []
         for _ in range(3):
