@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 
 from .models import Assessment, Attribution, Speech, Statistic
 from .pagecache import TIMEOUT
-from .selectors import country_ids, id_set
+from .selectors import briefing_tags, country_ids, id_set
 from .templatetags.briefings_tags import date_html, trend_html
 
 KEY_ASSESSMENTS = 3
@@ -114,14 +114,9 @@ def parts(ids, token):
 
 def _build(ids):
     """Parts for the published briefings `ids`, in five queries of plain values."""
-    tags = {pk: [] for pk in ids}
-    for speech_id, name in (Speech.threats.through.objects.filter(speech_id__in=ids)
-                            .order_by("threatcategory__position", "threatcategory__name")
-                            .values_list("speech_id", "threatcategory__name")):
-        tags[speech_id].append(f'<li class="tag threat">{escape(name)}</li>')
-    for speech_id, name in (Speech.countries.through.objects.filter(speech_id__in=ids)
-                            .order_by("country__name").values_list("speech_id", "country__name")):
-        tags[speech_id].append(f'<li class="tag country">{escape(name)}</li>')
+    tags = {pk: "".join([*(f'<li class="tag threat">{escape(name)}</li>' for name in threats),
+                         *(f'<li class="tag country">{escape(name)}</li>' for name in countries)])
+            for pk, (threats, countries) in briefing_tags(ids, "name").items()}
 
     said = ~Q(attribution=Attribution.BACKGROUND)
     assessments = {pk: [] for pk in ids}
@@ -149,7 +144,7 @@ def _build(ids):
             '  <ul class="tags" aria-label="Threats and countries">{}</ul>',
             url, speech["title"], date_html(speech["date"], speech["date_inferred"], speech["date_basis"]),
             reverse("briefings:speaker", args=[speech["speaker__slug"]]), speech["speaker__name"],
-            Speech.Kind(speech["kind"]).label, mark_safe("".join(tags[pk])))
+            Speech.Kind(speech["kind"]).label, mark_safe(tags[pk]))
         built[pk] = Parts(
             year=speech["date"].year if speech["date"] else None,
             url=url,

@@ -242,25 +242,26 @@ def _filters_briefings(filters):
     return any(value not in (None, "", ()) for value in _briefing_filters(filters).values())
 
 
-def briefing_tags(speech_ids):
-    """{briefing id: (threat slugs, country slugs)} for the given briefings, in the order of their
-    relations (speech.threats.all(): by position and name; countries by name): two queries of
-    plain values rather than a model instance and a manager per tag."""
+def briefing_tags(speech_ids, field="slug"):
+    """{briefing id: (threats, countries)} for the given briefings, each tag's `field` ("slug" or
+    "name"), in the order of their relations (speech.threats.all(): by position and name;
+    countries by name): two queries of plain values rather than a model instance and a manager
+    per tag."""
     tags = {pk: ([], []) for pk in speech_ids}
     threats = (
         Speech.threats.through.objects.filter(speech_id__in=speech_ids)
         .order_by("threatcategory__position", "threatcategory__name", "threatcategory_id")
-        .values_list("speech_id", "threatcategory__slug")
+        .values_list("speech_id", f"threatcategory__{field}")
     )
-    for speech_id, slug in threats:
-        tags[speech_id][0].append(slug)
+    for speech_id, value in threats:
+        tags[speech_id][0].append(value)
     countries = (
         Speech.countries.through.objects.filter(speech_id__in=speech_ids)
         .order_by("country__name", "country_id")
-        .values_list("speech_id", "country__slug")
+        .values_list("speech_id", f"country__{field}")
     )
-    for speech_id, slug in countries:
-        tags[speech_id][1].append(slug)
+    for speech_id, value in countries:
+        tags[speech_id][1].append(value)
     return tags
 
 
