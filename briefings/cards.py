@@ -135,7 +135,7 @@ def _build(ids):
         statistics[row[1]].append(row)
 
     built = {}
-    for speech in (Speech.objects.filter(pk__in=ids)
+    for speech in (Speech.objects.filter(pk__in=ids).order_by()
                    .values("pk", "slug", "title", "date", "date_inferred", "date_basis", "kind",
                            "speaker__slug", "speaker__name")):
         pk, url = speech["pk"], reverse("briefings:speech", args=[speech["slug"]])

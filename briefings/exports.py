@@ -156,7 +156,7 @@ def spreadsheet_safe(value):
     return value
 
 
-def briefing_data(speech, threats, countries, url):
+def briefing_data(request, speech, threats, countries):
     """A briefing as the API gives it; `threats` and `countries` are its slugs (selectors.briefing_tags)."""
     return {
         "slug": speech.slug,
@@ -167,7 +167,7 @@ def briefing_data(speech, threats, countries, url):
         "speaker": speech.speaker.name,
         "threats": threats,
         "countries": countries,
-        "url": url,
+        "url": request.build_absolute_uri(speech.get_absolute_url()),
         "statistics": speech.published_statistics,
     }
 
@@ -303,11 +303,8 @@ def briefings_json(request):
     )
     for speech in page:
         speech.published_statistics = figures.get(speech.pk, 0)
-    # Each briefing's address from one reversed and made absolute once (a slug needs no quoting).
-    address = request.build_absolute_uri(reverse("briefings:speech", args=["SLUG"]))
-    return JsonResponse({**_notices(form), **paging, "results": [
-        briefing_data(speech, *tags[speech.pk], address.replace("/SLUG/", f"/{speech.slug}/")) for speech in page
-    ]})
+    return JsonResponse({**_notices(form), **paging,
+                         "results": [briefing_data(request, speech, *tags[speech.pk]) for speech in page]})
 
 
 def csv_filename(filters):

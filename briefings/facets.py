@@ -122,6 +122,8 @@ class Judgement:
     trend: str
     summary: str
     briefing_slug: str
+
+
 TRENDS = tuple(Assessment.Trend.values)
 
 

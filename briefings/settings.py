@@ -150,7 +150,7 @@ CACHES["here"] = {
     "TIMEOUT": 60 * 60,
     "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("PAGE_CACHE_ENTRIES_HERE", "600")), "CULL_FREQUENCY": 3},
 }
-# And the parts of the timeline cards it rendered (views.card_parts), under the content token: a
+# And the parts of the timeline cards it wrote (cards.parts), under the content token: a
 # briefing's card is composed from the same parts on every page, filter and search showing it.
 CACHES["cards"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

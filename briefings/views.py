@@ -207,6 +207,12 @@ def _matrix_cells(rows, years, filters):
     page's time on these few hundred cells. Each row's address is built once, with a stand-in
     year, and each briefing's once."""
     briefing_urls = {}
+
+    def briefing_url(slug):
+        if slug not in briefing_urls:
+            briefing_urls[slug] = reverse("briefings:speech", args=[slug])
+        return briefing_urls[slug]
+
     for category, cells in rows:
         address = filters.replace(threats=(category,), year_from=_ANY_YEAR, year_to=_ANY_YEAR).url()
         for year, cell in zip(years, cells, strict=True):
@@ -220,9 +226,8 @@ def _matrix_cells(rows, years, filters):
                 )
             elif cell.assessments:
                 cell.html = format_html_join("\n", '<a class="judgement" href="{}#assessment-{}">{}{}</a>', (
-                    (briefing_urls.get(item.briefing_slug)
-                     or briefing_urls.setdefault(item.briefing_slug, reverse("briefings:speech", args=[item.briefing_slug])),
-                     item.pk, format_html("{} ", trend_html(item.trend)) if item.trend else "", item.summary)
+                    (briefing_url(item.briefing_slug), item.pk,
+                     format_html("{} ", trend_html(item.trend)) if item.trend else "", item.summary)
                     for item in cell.assessments))
             else:
                 cell.html = _NO_JUDGEMENT

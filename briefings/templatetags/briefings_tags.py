@@ -16,7 +16,7 @@ def get_item(mapping, key):
 # {% trend %}) and for the timeline's cards (briefings/cards.py), which are built without the
 # template engine.
 
-TRENDS = {"rising": ("▲", "rising"), "falling": ("▼", "falling"), "steady": ("▶", "steady")}
+TREND_MARKS = {"rising": "▲", "falling": "▼", "steady": "▶"}
 
 
 def date_html(date, inferred=False, basis=""):
@@ -29,10 +29,9 @@ def date_html(date, inferred=False, basis=""):
 
 def trend_html(trend):
     """A judgement's stated trend as an arrow and a word; nothing when none was stated."""
-    if trend not in TRENDS:
+    if trend not in TREND_MARKS:
         return ""
-    arrow, word = TRENDS[trend]
-    return format_html('<span class="trend trend-{}">{} {}</span>', trend, arrow, word)
+    return format_html('<span class="trend trend-{}">{} {}</span>', trend, TREND_MARKS[trend], trend)
 
 
 @register.simple_tag
