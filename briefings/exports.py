@@ -41,7 +41,7 @@ from django.views.decorators.http import require_safe
 
 from . import facets, figure_facets, selectors
 from .forms import StatisticFilterForm, TimelineFilterForm
-from .models import Country, ThreatCategory
+from .models import Country, Speech, ThreatCategory
 from .pagecache import cached_page
 from .paging import CountedPaginator
 from .text import clean_control_characters
@@ -279,32 +279,47 @@ def statistics_csv(request):
 @require_safe
 @cached_page
 def briefings_json(request):
-    """Briefings matching the filters, a page of API_PAGE_SIZE at a time."""
+    """Briefings matching the filters, a page of API_PAGE_SIZE at a time, in timeline order."""
     form = TimelineFilterForm(request.GET)
     if not form.is_valid():
         return _json_errors(form)
-    # Speakers by a second query, not a join: joined, SQLite reads the briefings speaker by speaker
-    # and sorts them all, instead of walking the date index and stopping after a page.
+    # Selected and counted on the facet index, kept per content version: the database is asked
+    # for the page's briefings only, by id.
     filters = form.filters()
-    categories = _categories()  # read once, when a threat filter is expanded, for both uses
-    speeches = _speeches(filters, categories).prefetch_related("speaker").defer("summary", "date_basis")
-    # Counted on the facet index, kept per content version.
     index = facets.current(getattr(request, "page_cache_token", None))
-    count = index.select(filters, facets.search_ranking(request, index, filters.q), categories=categories).count()
-    page, paging = _paged(request, form, speeches, count)
+    selection = index.select(filters, facets.search_ranking(request, index, filters.q),
+                             categories=index.filter_options()["categories"])
+    page, paging = _paged(request, form, SelectedIds(selection), selection.count())
     if page is None:
         return _json_errors(form, paging)
-    # The page's rows first, then their tags and published figures: for those briefings only.
-    page = list(page)
-    ids = [speech.pk for speech in page]
+    # The page's rows, then their tags and published figures: for those briefings only.
+    ids = list(page)
+    rows = Speech.objects.filter(pk__in=ids).select_related("speaker").defer("summary", "date_basis").in_bulk()
     tags = selectors.briefing_tags(ids)
     figures = dict(
         selectors.published_statistics().filter(speech__in=ids).values_list("speech").annotate(n=Count("id")).order_by()
     )
-    for speech in page:
-        speech.published_statistics = figures.get(speech.pk, 0)
-    return JsonResponse({**_notices(form), **paging,
-                         "results": [briefing_data(request, speech, *tags[speech.pk]) for speech in page]})
+    results = []
+    for pk in ids:
+        speech = rows[pk]
+        speech.published_statistics = figures.get(pk, 0)
+        results.append(briefing_data(request, speech, *tags[pk]))
+    return JsonResponse({**_notices(form), **paging, "results": results})
+
+
+class SelectedIds:
+    """The ids of a facets.Selection as a sequence a Paginator slices: a slice reads its ids off
+    the index, in timeline order."""
+
+    def __init__(self, selection):
+        self.selection = selection
+
+    def __len__(self):
+        return self.selection.count()
+
+    def __getitem__(self, part):
+        start, stop, _step = part.indices(len(self))
+        return self.selection.ids(start, max(0, stop - start))
 
 
 def csv_filename(filters):

@@ -465,12 +465,12 @@ FILTERED = "country=c0&threat=t-parent&speaker=s0"
         # and c0 (make_corpus), the other has neither.
         (STATISTICS_JSON, FILTERED, 6, 1, API_PAGE_SIZE),
         (STATISTICS_CSV, FILTERED, 6, 1, None),
-        # A page of briefings (the facet index counts them), their speakers (a query of their own:
-        # joined, SQLite sorts every briefing), their threats' and their countries' slugs, then the
-        # published figures of that page's briefings only. Filtered: the three slug validations
-        # and the category list too.
-        (BRIEFINGS_JSON, "", 5, 1, API_PAGE_SIZE),
-        (BRIEFINGS_JSON, FILTERED, 9, 1, API_PAGE_SIZE),
+        # The page's briefings by id with their speakers (the facet index selects, orders and
+        # counts them), their threats' and their countries' slugs, then the published figures of
+        # that page's briefings only. Filtered: the three slug validations too (the category
+        # list is kept with the index).
+        (BRIEFINGS_JSON, "", 4, 1, API_PAGE_SIZE),
+        (BRIEFINGS_JSON, FILTERED, 7, 1, API_PAGE_SIZE),
         # The newest briefings with their speakers.
         (FEED, "", 1, 1, FEED_ITEMS),
         (FEED, FILTERED, 5, 1, FEED_ITEMS),
