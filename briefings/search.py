@@ -13,12 +13,15 @@ On SQLite there is no stemming: a text matches when it contains the query (a par
 word of it) as a case-insensitive substring. Every searched table has an FTS5 index with the
 trigram tokenizer, which answers exactly those substring questions from the index (a phrase of
 trigrams is a substring); words shorter than three characters, which trigrams cannot find,
-are checked with LIKE on the rows the index found. The indexes are kept in step by triggers,
-so every insert, update and delete (admin saves, bulk loads, seed, restore,
-generate_synthetic, raw SQL) updates them; `install_sqlite_indexes` creates them after every
-migrate (a migration that rebuilds a table on SQLite drops its triggers) and rebuilds an index
-whose triggers were missing. The paragraphs' index is contentless and keyed by briefing
-(KEYED); the others read their table (external content).
+are checked with LIKE on the rows the index found. The indexes are contentless and hold what
+the public may find: every paragraph, and only published briefings, figures and judgements
+(HELD). Each row is keyed by its briefing (KEYED: the briefing's id in the high bits of the
+rowid), so the briefings a search finds, and how often, are read off the indexes alone, without
+looking up a row (at 10,000 briefings a common word matches 17,000 paragraphs and thousands of
+figures and judgements). They are kept in step by triggers, so every insert, update and delete
+(admin saves, publishing, bulk loads, seed, restore, generate_synthetic, raw SQL) updates them;
+`install_sqlite_indexes` creates them after every migrate (a migration that rebuilds a table on
+SQLite drops its triggers) and rebuilds an index whose triggers were missing.
 """
 
 import re
@@ -30,7 +33,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
-from .models import Assessment, Source, SourceParagraph, Speech, Statistic, normalise_whitespace
+from .models import Assessment, Source, SourceParagraph, Speech, Statistic, Status, normalise_whitespace
 from .passages import paragraph_spans
 
 MAX_TERMS = 12
@@ -68,18 +71,28 @@ def uses_full_text():
 # The searched texts of each table, and the SQLite FTS5 index that holds them.
 SEARCHED = {
     SourceParagraph: ("search_paragraphs", ("text",)),
-    Speech: ("search_speech", ("title", "summary")),
-    Statistic: ("search_statistic", ("quote", "measure")),
-    Assessment: ("search_assessment", ("quote", "summary")),
+    Speech: ("search_briefings", ("title", "summary")),
+    Statistic: ("search_figures", ("quote", "measure")),
+    Assessment: ("search_judgements", ("quote", "summary")),
 }
 TRIGRAM = 3  # the shortest text the trigram index can find
-# The paragraphs' index is contentless and keyed by briefing and paragraph: its rowid is the
-# paragraph's briefing id in the high bits and the paragraph's id in the low ones, so the
-# briefings with a matching paragraph are read off the index alone, without looking up each
-# paragraph (at 10,000 briefings a common word matches 17,000 paragraphs).
+# Each index's rowid: the row's briefing id in the high bits and the row's id in the low ones (a
+# briefing's own row: its id twice), so the briefings with a matching row are read off the index alone.
 KEY_BITS = 32
-KEYED = {SourceParagraph: "{row}.speech_id * 4294967296 + {row}.id"}
-FORMER = {"search_paragraph": ("search_paragraph_insert", "search_paragraph_delete", "search_paragraph_update")}
+KEYED = {model: f"{{row}}.{briefing} * {1 << KEY_BITS} + {{row}}.id" for model, briefing in (
+    (SourceParagraph, "speech_id"), (Speech, "id"), (Statistic, "speech_id"), (Assessment, "speech_id"))}
+# The rows each index holds: what the public may find (every paragraph; a draft briefing's are
+# never shown, since only published briefings are). Whether a figure's or judgement's briefing is
+# published is the callers' to check, as the facet index does for every search.
+_PUBLISHED = f"{{row}}.status = '{Status.PUBLISHED.value}'"
+HELD = {Speech: _PUBLISHED, Statistic: _PUBLISHED, Assessment: _PUBLISHED}
+# Indexes replaced by others, and their triggers: dropped before the new ones are made.
+FORMER = {
+    "search_paragraph": ("search_paragraph_insert", "search_paragraph_delete", "search_paragraph_update"),
+    # External-content indexes of every row, read through their tables.
+    **{table: (f"{table}_insert", f"{table}_delete", f"{table}_update")
+       for table in ("search_speech", "search_statistic", "search_assessment")},
+}
 
 
 def _phrase(text):
@@ -90,14 +103,21 @@ def _phrase(text):
 def _fts_rows(model, expression):
     """Rows of `model` whose FTS5 index matches `expression`: a subquery on the index."""
     table = SEARCHED[model][0]
-    row_id = f"rowid & {(1 << KEY_BITS) - 1}" if model in KEYED else "rowid"
-    return Q(pk__in=RawSQL(f"SELECT {row_id} FROM {table} WHERE {table} MATCH %s", [expression]))
+    return Q(pk__in=RawSQL(f"SELECT rowid & {(1 << KEY_BITS) - 1} FROM {table} WHERE {table} MATCH %s", [expression]))
+
+
+def _briefings_of_rows(model, expression):
+    """(sql, params) of a subquery with a row per row of `model` whose index matches
+    `expression`, its briefing's id as `sid`: read off the index's keys alone."""
+    table = SEARCHED[model][0]
+    return f"SELECT rowid >> {KEY_BITS} AS sid FROM {table} WHERE {table} MATCH %s", [expression]
 
 
 def contains(model, q):
     """Rows of `model` whose searched texts match `q`: on PostgreSQL by English full text, as
     paragraphs are matched (through the GIN index on the same expression, migration 0010); on
-    SQLite when one of them contains `q`, ignoring case."""
+    SQLite when one of them contains `q`, ignoring case (through the index, which holds the
+    published rows only: callers ask for published ones)."""
     columns = SEARCHED[model][1]
     if uses_full_text():
         return Q(SearchVectorExact(SearchVector(*columns, config="english"), _english_query(q)))
@@ -135,13 +155,22 @@ def paragraph_briefings(q):
     trigram index, read off the index's keys alone."""
     words = terms(q)
     if connection.vendor == "sqlite" and words and all(len(word) >= TRIGRAM for word in words):
-        table = SEARCHED[SourceParagraph][0]
-        return (f"SELECT rowid >> {KEY_BITS} AS sid FROM {table} WHERE {table} MATCH %s",
-                [" AND ".join(_phrase(word) for word in words)])
+        return _briefings_of_rows(SourceParagraph, " AND ".join(_phrase(word) for word in words))
     paragraphs = paragraph_matches(q)
     if paragraphs.query.is_empty():
         return None
     return paragraphs.order_by().annotate(sid=F("speech_id")).values_list("sid").query.sql_with_params()
+
+
+def row_briefings(model, q):
+    """One row per published row of `model` (Speech, Statistic or Assessment) whose searched
+    texts match `q` (`contains`), its briefing's id as `sid`: (sql, params) for a subquery. On
+    SQLite, when `q` is long enough for the trigram index, read off the index's keys alone; the
+    briefing's own status is the caller's to check."""
+    if connection.vendor == "sqlite" and len(q) >= TRIGRAM:
+        return _briefings_of_rows(model, _phrase(q))
+    rows = model.objects.published().filter(contains(model, q))
+    return rows.order_by().annotate(sid=F("id" if model is Speech else "speech_id")).values_list("sid").query.sql_with_params()
 
 
 def matching_paragraphs(q):
@@ -172,12 +201,15 @@ def text_matches(q):
 # ------------------------------------------------------------- SQLite's FTS5 indexes
 
 
-def _triggers(table, source, columns, key="{row}.id"):
+def _triggers(table, source, columns, key, held):
+    """The triggers keeping `table` in step with `source`: a row is in the index while `held`."""
     names = ", ".join(columns)
     new = ", ".join(f"new.{column}" for column in columns)
     old = ", ".join(f"old.{column}" for column in columns)
-    insert = f"INSERT INTO {table}(rowid, {names}) VALUES ({key.format(row='new')}, {new});"
-    delete = f"INSERT INTO {table}({table}, rowid, {names}) VALUES ('delete', {key.format(row='old')}, {old});"
+    insert = (f"INSERT INTO {table}(rowid, {names}) SELECT {key.format(row='new')}, {new} "
+              f"WHERE {held.format(row='new')};")
+    delete = (f"INSERT INTO {table}({table}, rowid, {names}) SELECT 'delete', {key.format(row='old')}, {old} "
+              f"WHERE {held.format(row='old')};")
     return {
         f"{table}_insert": f"AFTER INSERT ON {source} BEGIN {insert} END",
         f"{table}_delete": f"AFTER DELETE ON {source} BEGIN {delete} END",
@@ -206,24 +238,20 @@ def install_sqlite_indexes(using="default", **kwargs):
             source = model._meta.db_table
             if source not in existing:
                 continue
-            key = KEYED.get(model)
-            triggers = _triggers(table, source, columns, key) if key else _triggers(table, source, columns)
+            key, held = KEYED[model], HELD.get(model, "1")
+            triggers = _triggers(table, source, columns, key, held)
             if table in existing and set(triggers) <= existing:
                 continue
-            content = "content=''" if key else f"content='{source}', content_rowid='id'"
-            cursor.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5({', '.join(columns)}, "
-                f"{content}, tokenize='trigram')"
-            )
+            cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5({', '.join(columns)}, "
+                           f"content='', tokenize='trigram')")
             for name, definition in triggers.items():
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
                 cursor.execute(f"CREATE TRIGGER {name} {definition}")
-            if key:  # contentless: emptied and filled from the table
-                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('delete-all')")
-                cursor.execute(f"INSERT INTO {table}(rowid, {', '.join(columns)}) "
-                               f"SELECT {key.format(row=source)}, {', '.join(columns)} FROM {source}")
-            else:
-                cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
+            # Contentless: emptied and filled from the table.
+            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('delete-all')")
+            cursor.execute(f"INSERT INTO {table}(rowid, {', '.join(columns)}) "
+                           f"SELECT {key.format(row=source)}, {', '.join(columns)} FROM {source} "
+                           f"WHERE {held.format(row=source)}")
 
 
 def _term_pattern(q):

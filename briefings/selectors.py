@@ -20,12 +20,11 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
-    Value,
 )
 from django.db.models.functions import ExtractYear
 
 from .models import Assessment, Country, Speaker, Speech, Statistic, Status, ThreatCategory
-from .search import contains, highlight, matching_paragraphs, paragraph_briefings, text_matches
+from .search import highlight, matching_paragraphs, paragraph_briefings, row_briefings, text_matches
 
 
 class Year(Func):
@@ -94,23 +93,15 @@ def matching_speech_scores(q):
     published judgements), each found through its search index (search.py) and weighted by
     RELEVANCE, summed per briefing by the database. Drafts' ids may be among them: the callers
     keep to published briefings."""
-    def scored(rows, column, table):
-        # The same two column names in every part, whichever part comes first in the union.
-        rows = rows.order_by().annotate(sid=F(column), w=Value(RELEVANCE[table])).values_list("sid", "w")
-        return rows.query.sql_with_params()
-
-    parts = [
-        scored(Speech.objects.published().filter(contains(Speech, q)), "id", "speech"),
-        scored(Statistic.objects.published().filter(contains(Statistic, q)), "speech_id", "statistic"),
-        scored(Assessment.objects.published().filter(contains(Assessment, q)), "speech_id", "assessment"),
-    ]
+    parts = [(row_briefings(model, q), RELEVANCE[name])
+             for model, name in ((Speech, "speech"), (Statistic, "statistic"), (Assessment, "assessment"))]
     if paragraphs := paragraph_briefings(q):
-        sql, params = paragraphs
-        parts.append((f"SELECT sid, {RELEVANCE['paragraph']} AS w FROM ({sql}) paragraphs", params))
-    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) part{n}" for n, (sql, _params) in enumerate(parts))
+        parts.append((paragraphs, RELEVANCE["paragraph"]))
+    union = " UNION ALL ".join(f"SELECT sid, {weight} AS w FROM ({sql}) part{n}"
+                               for n, ((sql, _params), weight) in enumerate(parts))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT sid, SUM(w) FROM ({union}) matches GROUP BY sid",
-                       [param for _sql, params in parts for param in params])
+                       [param for (_sql, params), _weight in parts for param in params])
         return dict(cursor.fetchall())
 
 

@@ -188,6 +188,79 @@ def test_indexes_are_rebuilt_when_a_migration_dropped_their_triggers(client, db)
     assert speech_slugs(client, "sabotage") == {"before", "after"}
 
 
+def test_publishing_and_withdrawing_a_figure_judgement_or_briefing_is_followed_by_search(client, db):
+    """The indexes hold what the public may find (on SQLite, only published rows: search.HELD),
+    and follow a row in and out of it as it is published and withdrawn."""
+    from briefings.models import Status
+
+    from .factories import make_assessment
+
+    speech = make_speech(slug="held", title="A talk")
+    source = make_source(speech=speech, text="Nothing to find here.")
+    figure = make_statistic(speech=speech, source=source, measure="drones intercepted", status=Status.DRAFT)
+    judgement = make_assessment(speech=speech, source=source, summary="Sabotage is rising.", status=Status.DRAFT)
+    assert speech_slugs(client, "drones") == set() and speech_slugs(client, "sabotage") == set()
+    Statistic.objects.filter(pk=figure.pk).update(status=Status.PUBLISHED)  # no signal: the index follows anyway
+    Assessment.objects.filter(pk=judgement.pk).update(status=Status.PUBLISHED)
+    assert speech_slugs(client, "drones") == {"held"} and speech_slugs(client, "sabotage") == {"held"}
+    Statistic.objects.filter(pk=figure.pk).update(status=Status.DRAFT, measure="drones seized")
+    assert speech_slugs(client, "drones") == set() and speech_slugs(client, "sabotage") == {"held"}
+    Speech.objects.filter(pk=speech.pk).update(status=Status.DRAFT, title="A talk on espionage")
+    assert speech_slugs(client, "espionage") == set() and speech_slugs(client, "sabotage") == set()
+    Speech.objects.filter(pk=speech.pk).update(status=Status.PUBLISHED)
+    assert speech_slugs(client, "espionage") == {"held"} and speech_slugs(client, "sabotage") == {"held"}
+
+
+def test_a_search_reads_its_briefings_off_the_indexes_alone(db):
+    """On SQLite the briefings a search finds, and how often, come from the indexes' keys: no
+    searched table is read (at 10,000 briefings a common word is thousands of rows of each). The
+    weights are selectors.RELEVANCE: title or summary 10, a figure or judgement 3, a paragraph 1."""
+    from django.test.utils import CaptureQueriesContext
+
+    from briefings.selectors import matching_speech_scores
+
+    from .factories import make_assessment
+
+    speech = make_speech(slug="weights", title="Ransomware today")
+    source = make_source(speech=speech, text="Ransomware grows.\n\nRansomware spreads.")
+    make_statistic(speech=speech, source=source, measure="ransomware attacks")
+    make_assessment(speech=speech, source=source, summary="Ransomware is the most harmful cyber threat.")
+    other = make_speech(slug="other", title="Elsewhere")
+    make_source(speech=other, text="Ransomware, once.")
+    with CaptureQueriesContext(connection) as queries:
+        scores = matching_speech_scores("ransomware")
+    assert scores == {speech.pk: 10 + 3 + 3 + 2, other.pk: 1}
+    assert len(queries.captured_queries) == 1
+    if not POSTGRES:
+        read = queries.captured_queries[0]["sql"]
+        assert not [table for table in ("briefings_speech", "briefings_statistic", "briefings_assessment",
+                                         "briefings_sourceparagraph") if table in read]
+
+
+def test_indexes_of_every_row_left_by_an_earlier_release_are_replaced(client, db):
+    """Earlier releases indexed every figure through its table (external content, search.FORMER):
+    the post-migrate step drops such an index and its triggers and fills the new one."""
+    figure = make_statistic(speech=make_speech(slug="kept"), measure="drones intercepted")
+    if POSTGRES:
+        search.install_sqlite_indexes()
+        assert speech_slugs(client, "drones") == {"kept"}
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE search_figures")  # as before the release: only the former index
+        cursor.execute("CREATE VIRTUAL TABLE search_statistic USING fts5(quote, measure, content='briefings_statistic', "
+                       "content_rowid='id', tokenize='trigram')")
+        cursor.execute("CREATE TRIGGER search_statistic_insert AFTER INSERT ON briefings_statistic BEGIN "
+                       "INSERT INTO search_statistic(rowid, quote, measure) VALUES (new.id, new.quote, new.measure); END")
+    search.install_sqlite_indexes()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'search_statistic%'")
+        assert cursor.fetchall() == []
+    assert speech_slugs(client, "drones") == {"kept"}
+    figure.measure = "boats intercepted"
+    figure.save()
+    assert speech_slugs(client, "drones") == set() and speech_slugs(client, "boats") == {"kept"}
+
+
 # ------------------------------------------------------------- relevance
 
 
