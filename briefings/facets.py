@@ -77,6 +77,21 @@ class Tally:
     def count(self, bits):
         return sum((bits & layer).bit_count() for layer in self.layers)
 
+    def by_year(self, index):
+        """Each layer as [(year, its part of that year's positions)], dated years with none left
+        out: worked out once per process, the first time it is asked for (not pickled with the index)."""
+        if (found := self.__dict__.get("_by_year")) is None:
+            found = []
+            for layer in self.layers:
+                data = layer.to_bytes(index.size, "little")
+                found.append([(span.year, part) for span in index.spans
+                              if span.year is not None and (part := int.from_bytes(data[span.bytes], "little"))])
+            self.__dict__["_by_year"] = found
+        return found
+
+    def __getstate__(self):
+        return {"layers": self.layers}
+
     def present(self, bits):
         """The briefings of `bits` with at least one."""
         return bits & self.layers[0] if self.layers else 0
@@ -343,12 +358,17 @@ class Selection(Selected):
                        in self.index.judgements_about.items() if country_ids.intersection(countries)]
         else:
             tallies = self.index.judgements.items()
+        # The selection's part of each dated year that has any, read once; each judgement's
+        # layers are counted on them year by year (Tally.by_year).
+        data = self.bits.to_bytes(self.index.size, "little")
+        selected = {span.year: part for span in self.index.spans
+                    if span.year is not None and (part := int.from_bytes(data[span.bytes], "little"))}
         for (threat_id, trend), tally in tallies:
             if threat_ids and threat_id not in threat_ids:
                 continue
-            for layer in tally.layers:
-                for year, n in self.index.per_year(self.bits & layer).items():
-                    if n and year is not None:
+            for layer in tally.by_year(self.index):
+                for year, judged in layer:
+                    if (part := selected.get(year)) and (n := (part & judged).bit_count()):
                         cells[(threat_id, year)][trend] += n
         return cells
 

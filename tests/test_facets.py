@@ -197,6 +197,23 @@ def test_the_index_counts_what_the_rows_say_for_every_combination_of_filters(db,
         assert dict(selection.subject_weights(years)) == reference.weights(filters, matched, years)
 
 
+def test_a_judgements_years_are_worked_out_once_per_process_and_not_shared(db):
+    """The matrix counts each judgement's layers year by year (Tally.by_year), worked out the
+    first time and kept by the process; the index pickled for the other processes leaves them
+    out, and a process that loads it works them out again to the same counts."""
+    import pickle
+
+    categories, _countries, _speakers = build_corpus(random.Random(4))
+    index = facets.build()
+    selection = index.select(Filters(), categories=categories)
+    counts = selection.judgement_counts()
+    tally = next(iter(index.judgements.values()))
+    assert tally.__dict__["_by_year"] is tally.by_year(index)  # kept: not worked out again
+    loaded = pickle.loads(pickle.dumps(index))
+    assert all("_by_year" not in tally.__dict__ for tally in loaded.judgements.values())
+    assert loaded.select(Filters(), categories=categories).judgement_counts() == counts
+
+
 def test_the_matrix_lists_the_judgements_of_uncrowded_cells_and_counts_crowded_ones(db):
     rng = random.Random(7)
     categories, countries, speakers = build_corpus(rng, n=40)
