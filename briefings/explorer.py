@@ -24,7 +24,7 @@ from . import charts, facets, figure_facets, selectors
 from .forms import ExplorerForm, Filters
 from .models import Attribution, Statistic
 from .pagecache import cached_page
-from .paging import CountedPaginator
+from .paging import CountedPaginator, InIndexOrder
 from .views import page_title
 
 FIGURES_PER_PAGE = 100
@@ -103,7 +103,7 @@ def _table(statistics, selection, sort):
     other orders are the database's. Figures without a number ("thousands") cannot be ranked by
     value: they follow, newest first."""
     if sort == "newest":
-        return _InIndexOrder(selection, _shown(Statistic.objects.all()))
+        return InIndexOrder(selection, _shown(Statistic.objects.all()))
     if sort == "oldest":
         return _shown(statistics).order_by(F("speech__date").asc(nulls_last=True), "id")
     value = F("value").desc(nulls_last=True) if sort == "largest" else F("value").asc(nulls_last=True)
@@ -127,23 +127,6 @@ def _series(statistics, selection):
     chosen = {"measure__in": [measure for measure, *_ in charted]} if charted else {"pk": None}
     points = statistics.filter(**chosen).select_related("speech", "source").defer("source__text")
     return points, too_long
-
-
-class _InIndexOrder:
-    """The selected figures in the index's order (newest first, the explorer's default), for the
-    Paginator: a page's ids are read off the index and its rows fetched by id."""
-
-    def __init__(self, selection, rows):
-        self.selection = selection
-        self.rows = rows
-
-    def __len__(self):
-        return self.selection.count()
-
-    def __getitem__(self, page):
-        ids = self.selection.ids(page.start, page.stop - page.start)
-        found = self.rows.in_bulk(ids)
-        return [found[pk] for pk in ids]
 
 
 @require_safe

@@ -43,7 +43,7 @@ from . import facets, figure_facets, selectors
 from .forms import StatisticFilterForm, TimelineFilterForm
 from .models import Country, Speech, ThreatCategory
 from .pagecache import cached_page
-from .paging import CountedPaginator
+from .paging import CountedPaginator, InIndexOrder
 from .text import clean_control_characters
 
 SITE_NAME = "Threat Briefings"
@@ -283,43 +283,27 @@ def briefings_json(request):
     form = TimelineFilterForm(request.GET)
     if not form.is_valid():
         return _json_errors(form)
-    # Selected and counted on the facet index, kept per content version: the database is asked
-    # for the page's briefings only, by id.
+    # Selected, ordered and counted on the facet index, kept per content version: the database is
+    # asked for the page's briefings only, by id.
     filters = form.filters()
     index = facets.current(getattr(request, "page_cache_token", None))
     selection = index.select(filters, facets.search_ranking(request, index, filters.q),
                              categories=index.filter_options()["categories"])
-    page, paging = _paged(request, form, SelectedIds(selection), selection.count())
+    speeches = InIndexOrder(selection, Speech.objects.select_related("speaker").defer("summary", "date_basis"))
+    page, paging = _paged(request, form, speeches, selection.count())
     if page is None:
         return _json_errors(form, paging)
-    # The page's rows, then their tags and published figures: for those briefings only.
-    ids = list(page)
-    rows = Speech.objects.filter(pk__in=ids).select_related("speaker").defer("summary", "date_basis").in_bulk()
+    # Then the page's tags and published figures: for those briefings only.
+    page = list(page)
+    ids = [speech.pk for speech in page]
     tags = selectors.briefing_tags(ids)
     figures = dict(
         selectors.published_statistics().filter(speech__in=ids).values_list("speech").annotate(n=Count("id")).order_by()
     )
-    results = []
-    for pk in ids:
-        speech = rows[pk]
-        speech.published_statistics = figures.get(pk, 0)
-        results.append(briefing_data(request, speech, *tags[pk]))
-    return JsonResponse({**_notices(form), **paging, "results": results})
-
-
-class SelectedIds:
-    """The ids of a facets.Selection as a sequence a Paginator slices: a slice reads its ids off
-    the index, in timeline order."""
-
-    def __init__(self, selection):
-        self.selection = selection
-
-    def __len__(self):
-        return self.selection.count()
-
-    def __getitem__(self, part):
-        start, stop, _step = part.indices(len(self))
-        return self.selection.ids(start, max(0, stop - start))
+    for speech in page:
+        speech.published_statistics = figures.get(speech.pk, 0)
+    return JsonResponse({**_notices(form), **paging,
+                         "results": [briefing_data(request, speech, *tags[speech.pk]) for speech in page]})
 
 
 def csv_filename(filters):

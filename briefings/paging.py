@@ -1,4 +1,4 @@
-"""Paging where the number of rows is known already."""
+"""Paging where the number of rows is known already, and rows in an index's order."""
 
 from django.core.paginator import Paginator
 
@@ -14,3 +14,21 @@ class CountedPaginator(Paginator):
     @property
     def count(self):
         return self._count
+
+
+class InIndexOrder:
+    """The items of an index's selection (facets.Selection, figure_facets.FigureSelection) in
+    the index's order, for a Paginator: a page's ids are read off the index and its `rows`
+    (a queryset) fetched by id."""
+
+    def __init__(self, selection, rows):
+        self.selection = selection
+        self.rows = rows
+
+    def __len__(self):
+        return self.selection.count()
+
+    def __getitem__(self, page):
+        ids = self.selection.ids(page.start, page.stop - page.start)
+        found = self.rows.in_bulk(ids)
+        return [found[pk] for pk in ids]
